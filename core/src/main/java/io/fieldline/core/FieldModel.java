@@ -1,0 +1,41 @@
+package io.fieldline.core;
+
+/**
+ * A field model: the neural network (or the exact empirical field) that the ODE solvers query.
+ *
+ * <p>What it computes depends on {@link #physics()}:
+ * <ul>
+ *   <li>{@link PfgmPhysics} (D = 1): the normalized Poisson field at (x, z), N + 1 numbers: v_x (N values, same
+ *       layout as the image) followed by v_z. {@code cond} is z (not ln z).</li>
+ *   <li>{@link PfgmppPhysics}: the denoised image D(x, sigma), N numbers. {@code cond} is sigma.</li>
+ * </ul>
+ *
+ * <p>Contract: row i of the output depends only on row i of the input and {@code cond[i]} (up to the model's own
+ * arithmetic), so samples never influence their batch-mates. Implementations are called from one engine thread at a
+ * time and need not be thread-safe. A failing evaluation throws; the engine fails the samples of that batch and keeps
+ * serving the others.
+ */
+public interface FieldModel extends AutoCloseable {
+  /** A name for logs and image metadata, e.g. {@code exact:fashion-mnist[256]} or {@code fmnist-pfgm@3}. */
+  String name();
+
+  /** The physics this model was trained for (or, for the exact field, is defined by). */
+  Physics physics();
+
+  /** The shape of the images; {@code shape().size() == physics().dimension()}. */
+  ImageShape shape();
+
+  /**
+   * Evaluates rows {@code 0 .. count-1}.
+   *
+   * @param x inputs, {@code x[i].length == N}
+   * @param cond per-row conditioning: z for PFGM, sigma for PFGM++ (positive)
+   * @param out outputs, {@code out[i].length == physics().outputDimension()}; overwritten
+   * @param count number of rows to evaluate, {@code 1 <= count <= x.length}
+   */
+  void evaluate(double[][] x, double[] cond, double[][] out, int count);
+
+  /** Releases native resources. The default does nothing. */
+  @Override
+  default void close() {}
+}

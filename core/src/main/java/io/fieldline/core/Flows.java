@@ -1,0 +1,68 @@
+package io.fieldline.core;
+
+import io.fieldline.core.internal.DormandPrinceIntegrator;
+import io.fieldline.core.internal.Integrator;
+import io.fieldline.core.internal.Integrators;
+
+/**
+ * Single-sample ODE integrations on the caller's thread, one model evaluation at a time. For many samples use
+ * {@link io.fieldline.core.engine.GenerationEngine}, which batches evaluations and gives bitwise the same results.
+ */
+public final class Flows {
+  private Flows() {}
+
+  /** An integration's end state and its number of field evaluations. */
+  public record Result(double[] x, int nfe) {}
+
+  /** Generates image (seed, index): a prior draw carried back to the data by the backward ODE. */
+  public static Result sample(FieldModel model, SamplerSettings settings, long seed, long index) {
+    return decode(model, settings, Priors.draw(model.physics(), seed, index));
+  }
+
+  /** Carries a latent x0 (at z_max, or sigma_max) back to the data with the given sampler. */
+  public static Result decode(FieldModel model, SamplerSettings settings, double[] x0) {
+    checkLength(model, x0);
+    return run(model, Integrators.backward(model.physics(), settings, x0));
+  }
+
+  /**
+   * The forward ODE (data to latent): carries x from z_min up to z_max (PFGM) or sigma_min up to sigma_max
+   * (PFGM++) with RK45 at the given tolerance. The inverse of {@link #decode} with RK45, up to the tolerance.
+   */
+  public static Result encode(FieldModel model, double[] x, double rtol, double atol) {
+    checkLength(model, x);
+    Physics physics = model.physics();
+    double from;
+    double to;
+    if (physics instanceof PfgmPhysics p) {
+      from = p.zMin();
+      to = p.zMax();
+    } else {
+      PfgmppPhysics pp = (PfgmppPhysics) physics;
+      from = pp.sigmaMin();
+      to = pp.sigmaMax();
+    }
+    return run(model, new DormandPrinceIntegrator(Integrators.dynamics(physics), x, from, to, rtol, atol,
+        false));
+  }
+
+  private static void checkLength(FieldModel model, double[] x) {
+    if (x.length != model.physics().dimension()) {
+      throw new IllegalArgumentException("state has " + x.length + " values, the model expects "
+          + model.physics().dimension());
+    }
+  }
+
+  private static Result run(FieldModel model, Integrator integrator) {
+    double[][] in = new double[1][];
+    double[] cond = new double[1];
+    double[][] out = {new double[model.physics().outputDimension()]};
+    while (!integrator.done()) {
+      in[0] = integrator.point();
+      cond[0] = integrator.cond();
+      model.evaluate(in, cond, out, 1);
+      integrator.accept(out[0]);
+    }
+    return new Result(integrator.state().clone(), integrator.nfe());
+  }
+}

@@ -1,0 +1,73 @@
+package io.fieldline.core;
+
+import java.util.Locale;
+
+/**
+ * How to integrate one sample: the solver and its settings. Part of an image's identity: the same (model, seed,
+ * index, settings) always gives the same image.
+ *
+ * @param solver the ODE solver
+ * @param steps grid steps for EULER and HEUN (1 .. 10,000); ignored by RK45
+ * @param rtol relative tolerance of RK45 (1e-12 .. 1); ignored by the fixed-grid solvers
+ * @param atol absolute tolerance of RK45 (1e-12 .. 1)
+ */
+public record SamplerSettings(Solver solver, int steps, double rtol, double atol) {
+  /** Largest accepted step count. */
+  public static final int MAX_STEPS = 10_000;
+
+  public SamplerSettings {
+    if (solver == null) {
+      throw new IllegalArgumentException("solver must be given");
+    }
+    if (steps < 1 || steps > MAX_STEPS) {
+      throw new IllegalArgumentException("steps must be in 1.." + MAX_STEPS + ", got " + steps);
+    }
+    checkTolerance("rtol", rtol);
+    checkTolerance("atol", atol);
+  }
+
+  private static void checkTolerance(String name, double value) {
+    if (!(value >= 1e-12 && value <= 1)) {
+      throw new IllegalArgumentException(name + " must be in [1e-12, 1], got " + value);
+    }
+  }
+
+  /** RK45 with the official tolerances rtol = atol = 1e-4. */
+  public static SamplerSettings rk45() {
+    return new SamplerSettings(Solver.RK45, 1, 1e-4, 1e-4);
+  }
+
+  /** RK45 with the given tolerance for both rtol and atol. */
+  public static SamplerSettings rk45(double tolerance) {
+    return new SamplerSettings(Solver.RK45, 1, tolerance, tolerance);
+  }
+
+  /** A fixed-grid solver with the given number of steps. */
+  public static SamplerSettings fixed(Solver solver, int steps) {
+    return new SamplerSettings(solver, steps, 1e-4, 1e-4);
+  }
+
+  /** The official default for a model family: RK45 for PFGM, EDM's 18-step Heun for PFGM++. */
+  public static SamplerSettings defaultFor(Physics physics) {
+    return physics instanceof PfgmPhysics ? rk45() : fixed(Solver.HEUN, 18);
+  }
+
+  /** The number of network evaluations of a fixed-grid solver, or -1 for RK45 (adaptive). */
+  public int plannedNfe() {
+    switch (solver) {
+      case EULER:
+        return steps;
+      case HEUN:
+        return 2 * steps - 1;
+      default:
+        return -1;
+    }
+  }
+
+  /** e.g. {@code rk45(rtol=1e-4, atol=1e-4)} or {@code heun(steps=18)}. */
+  public String describe() {
+    return solver == Solver.RK45
+        ? String.format(Locale.ROOT, "rk45(rtol=%.3g, atol=%.3g)", rtol, atol)
+        : solver.id() + "(steps=" + steps + ")";
+  }
+}

@@ -1,0 +1,526 @@
+package io.fieldline.core.engine;
+
+import io.fieldline.core.FieldModel;
+import io.fieldline.core.Priors;
+import io.fieldline.core.internal.Integrators;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.PriorityQueue;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The continuous (step-level) batching engine of one device: every sample in flight is its own ODE integration
+ * (solver, stage, time, step size, error control), and each round gathers the pending field evaluations of up to
+ * {@code maxBatchSize} samples, runs ONE batched forward pass, and hands each sample its row.
+ *
+ * <p>Semantics:
+ * <ul>
+ *   <li>Samples join and leave between any two forward passes; requests with different solvers and step counts
+ *       share passes. A sample's result is bitwise independent of its batch-mates, given a {@link FieldModel} that
+ *       honours its row-independence contract.</li>
+ *   <li>Priorities: waiting samples start, and active samples are put into batches, by priority (larger first),
+ *       then submission order. Up to {@code maxActive} samples are in flight; a waiting sample of higher priority
+ *       than the lowest active priority may start beyond that, up to {@code maxActive + maxBatchSize},
+ *       so urgent work overtakes bulk work at the next step instead of after a whole integration.</li>
+ *   <li>Deadlines and cancellation act between steps: an expired or cancelled sample is dropped before the next
+ *       forward pass, with the NFE it consumed.</li>
+ *   <li>Back-pressure: at most {@code maxQueued} samples wait; beyond that {@link #submit} answers REJECTED.</li>
+ *   <li>Failures: if the model throws, the samples of that batch FAIL and the engine goes on; a sample whose state
+ *       turns non-finite FAILS alone.</li>
+ * </ul>
+ *
+ * <p>Time comes from an injected {@link InstantSource}, so deadlines are testable without sleeping. Drive it either
+ * with {@link #start()} (its own thread) or by calling {@link #runOnce()} from one thread (tests, benchmarks); never
+ * both. {@link #submit} and the cancel methods are thread-safe.
+ */
+public final class GenerationEngine implements AutoCloseable {
+  private static final Comparator<Sample> ORDER =
+      Comparator.<Sample>comparingInt(s -> -s.task.priority()).thenComparingLong(s -> s.sequence);
+  private static final Comparator<Sample> BY_DEADLINE =
+      Comparator.<Sample, Instant>comparing(s -> s.task.deadline()).thenComparingLong(s -> s.sequence);
+
+  private final FieldModel model;
+  private final String name;
+  private final int maxBatch;
+  private final int maxActive;
+  private final int maxQueued;
+  private final InstantSource clock;
+  private final EngineListener listener;
+
+  private final ReentrantLock lock = new ReentrantLock();
+  private final Condition workArrived = lock.newCondition();
+  // Guarded by lock. Finished samples stay in the queues until polled (lazy deletion).
+  private final PriorityQueue<Sample> waiting = new PriorityQueue<>(ORDER);
+  private final PriorityQueue<Sample> waitingDeadlines = new PriorityQueue<>(BY_DEADLINE);
+  private final Map<String, Set<Sample>> byRequest = new HashMap<>();
+  private int queued;
+  private long sequence;
+
+  // Engine thread only.
+  private final List<Sample> active = new ArrayList<>();
+  private final double[][] in;
+  private final double[] cond;
+  private final double[][] out;
+
+  private volatile long batches;
+  private volatile long evaluations;
+  private volatile int largestBatch;
+  private volatile long completed;
+  private volatile long expired;
+  private volatile long cancelled;
+  private volatile long failed;
+  private volatile long rejected;
+
+  private volatile boolean running;
+  private Thread thread;
+
+  private GenerationEngine(Builder b) {
+    this.model = b.model;
+    this.name = b.name;
+    this.maxBatch = b.maxBatchSize;
+    this.maxActive = b.maxActive > 0 ? b.maxActive : b.maxBatchSize;
+    this.maxQueued = b.maxQueued;
+    this.clock = b.clock;
+    this.listener = b.listener;
+    this.in = new double[maxBatch][];
+    this.cond = new double[maxBatch];
+    this.out = new double[maxBatch][model.physics().outputDimension()];
+  }
+
+  /** A new builder; {@code setModel} is required. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** The model this engine serves. */
+  public FieldModel model() {
+    return model;
+  }
+
+  /** The largest number of rows in one forward pass. */
+  public int maxBatchSize() {
+    return maxBatch;
+  }
+
+  /**
+   * Queues a sample. Never blocks. If the queue is full, or the deadline has already passed, the returned handle's
+   * result is already complete (REJECTED or EXPIRED).
+   */
+  public SampleHandle submit(SampleTask task) {
+    Objects.requireNonNull(task, "task");
+    Instant now = clock.instant();
+    Sample sample;
+    SampleResult immediate = null;
+    lock.lock();
+    try {
+      sample = new Sample(this, task, sequence++, now);
+      if (queued >= maxQueued) {
+        immediate = result(sample, SampleStatus.REJECTED, null, "engine queue full (" + maxQueued + " samples waiting)");
+      } else if (task.deadline() != null && !task.deadline().isAfter(now)) {
+        immediate = result(sample, SampleStatus.EXPIRED, null, "deadline " + task.deadline() + " already passed");
+      } else {
+        waiting.add(sample);
+        if (task.deadline() != null) {
+          waitingDeadlines.add(sample);
+        }
+        byRequest.computeIfAbsent(task.requestId(), k -> new LinkedHashSet<>()).add(sample);
+        queued++;
+        workArrived.signalAll();
+      }
+    } finally {
+      lock.unlock();
+    }
+    if (immediate != null) {
+      finish(sample, immediate);
+    }
+    return new SampleHandle(sample);
+  }
+
+  /**
+   * Cancels every queued or running sample of a request. Queued ones end at once; running ones before their next
+   * step.
+   *
+   * @return how many samples were asked to stop
+   */
+  public int cancel(String requestId) {
+    List<Sample> samples;
+    lock.lock();
+    try {
+      Set<Sample> set = byRequest.get(requestId);
+      samples = set == null ? List.of() : new ArrayList<>(set);
+    } finally {
+      lock.unlock();
+    }
+    for (Sample s : samples) {
+      cancelSample(s);
+    }
+    return samples.size();
+  }
+
+  void cancelSample(Sample sample) {
+    sample.cancelRequested = true;
+    boolean wasWaiting;
+    lock.lock();
+    try {
+      wasWaiting = sample.integrator == null && sample.admitted == null && !sample.finished.get();
+      if (wasWaiting) {
+        queued--;
+      }
+    } finally {
+      lock.unlock();
+    }
+    if (wasWaiting) {
+      finish(sample, result(sample, SampleStatus.CANCELLED, null, "cancelled"));
+    }
+  }
+
+  /**
+   * One scheduling round on the calling thread: drops expired and cancelled samples, starts waiting ones, runs one
+   * batched forward pass and advances the samples in it.
+   *
+   * @return the number of rows evaluated (0 if there was nothing to do)
+   */
+  public int runOnce() {
+    Instant now = clock.instant();
+    List<Sample> admitted = admit(now);
+    for (Sample s : admitted) {
+      start(s, now);
+    }
+    dropStoppedActive(now);
+    int size = Math.min(maxBatch, active.size());
+    if (size == 0) {
+      return 0;
+    }
+    for (int i = 0; i < size; i++) {
+      Sample s = active.get(i);
+      in[i] = s.integrator.point();
+      cond[i] = s.integrator.cond();
+    }
+    long startNanos = System.nanoTime();
+    RuntimeException failure = null;
+    try {
+      model.evaluate(in, cond, out, size);
+    } catch (RuntimeException e) {
+      failure = e;
+    }
+    listener.onBatch(size, Duration.ofNanos(System.nanoTime() - startNanos));
+    batches++;
+    evaluations += size;
+    largestBatch = Math.max(largestBatch, size);
+    Instant after = clock.instant();
+    List<Sample> leaving = new ArrayList<>();
+    for (int i = 0; i < size; i++) {
+      Sample s = active.get(i);
+      in[i] = null;
+      if (failure != null) {
+        leaving.add(s);
+        finish(s, result(s, SampleStatus.FAILED, null, "model evaluation failed: " + failure.getMessage(), after));
+        continue;
+      }
+      try {
+        s.integrator.accept(out[i]);
+      } catch (RuntimeException e) {
+        leaving.add(s);
+        finish(s, result(s, SampleStatus.FAILED, null, e.getMessage(), after));
+        continue;
+      }
+      if (s.integrator.done()) {
+        leaving.add(s);
+        double[] x = s.integrator.state().clone();
+        SampleResult r = allFinite(x)
+            ? result(s, SampleStatus.COMPLETED, x, null, after)
+            : result(s, SampleStatus.FAILED, null, "sample became non-finite (NaN or infinity)", after);
+        finish(s, r);
+      }
+    }
+    if (!leaving.isEmpty()) {
+      active.removeIf(s -> s.finished.get());
+    }
+    return size;
+  }
+
+  private List<Sample> admit(Instant now) {
+    List<Sample> admitted = new ArrayList<>();
+    List<Sample> expiredNow = new ArrayList<>();
+    lock.lock();
+    try {
+      while (!waitingDeadlines.isEmpty() && !waitingDeadlines.peek().task.deadline().isAfter(now)) {
+        Sample s = waitingDeadlines.poll();
+        if (s.admitted == null && !s.finished.get() && !s.cancelRequested) {
+          s.cancelRequested = true; // removes it lazily from `waiting`
+          queued--;
+          expiredNow.add(s);
+        }
+      }
+      int lowestActive = active.isEmpty() ? Integer.MIN_VALUE : active.get(active.size() - 1).task.priority();
+      int inFlight = active.size();
+      while (!waiting.isEmpty()) {
+        Sample head = waiting.peek();
+        if (head.finished.get() || head.cancelRequested) {
+          waiting.poll();
+          continue;
+        }
+        boolean room = inFlight < maxActive
+            || (inFlight < maxActive + maxBatch && head.task.priority() > lowestActive);
+        if (!room) {
+          break;
+        }
+        waiting.poll();
+        head.admitted = now;
+        queued--;
+        admitted.add(head);
+        inFlight++;
+      }
+    } finally {
+      lock.unlock();
+    }
+    for (Sample s : expiredNow) {
+      finish(s, result(s, SampleStatus.EXPIRED, null, "deadline passed while queued"));
+    }
+    return admitted;
+  }
+
+  private void start(Sample s, Instant now) {
+    try {
+      double[] x0 = Priors.draw(model.physics(), s.task.seed(), s.task.index());
+      s.integrator = Integrators.backward(model.physics(), s.task.settings(), x0);
+    } catch (RuntimeException e) {
+      finish(s, result(s, SampleStatus.FAILED, null, "could not start: " + e.getMessage(), now));
+      return;
+    }
+    int at = Collections.binarySearch(active, s, ORDER);
+    active.add(at < 0 ? -at - 1 : at, s);
+  }
+
+  private void dropStoppedActive(Instant now) {
+    active.removeIf(s -> {
+      if (s.cancelRequested) {
+        finish(s, result(s, SampleStatus.CANCELLED, null, "cancelled", now));
+        return true;
+      }
+      if (s.task.deadline() != null && !s.task.deadline().isAfter(now)) {
+        finish(s, result(s, SampleStatus.EXPIRED, null, "deadline passed after " + s.nfe() + " evaluations", now));
+        return true;
+      }
+      return false;
+    });
+  }
+
+  private static boolean allFinite(double[] x) {
+    for (double v : x) {
+      if (!Double.isFinite(v)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private SampleResult result(Sample s, SampleStatus status, double[] x, String message) {
+    return result(s, status, x, message, clock.instant());
+  }
+
+  private SampleResult result(Sample s, SampleStatus status, double[] x, String message, Instant end) {
+    Duration queue = s.admitted == null ? Duration.between(s.submitted, end) : Duration.between(s.submitted, s.admitted);
+    Duration compute = s.admitted == null ? Duration.ZERO : Duration.between(s.admitted, end);
+    return new SampleResult(s.task, status, x, s.nfe(), queue, compute, message);
+  }
+
+  private void finish(Sample s, SampleResult r) {
+    if (!s.finished.compareAndSet(false, true)) {
+      return;
+    }
+    lock.lock();
+    try {
+      Set<Sample> set = byRequest.get(s.task.requestId());
+      if (set != null) {
+        set.remove(s);
+        if (set.isEmpty()) {
+          byRequest.remove(s.task.requestId());
+        }
+      }
+    } finally {
+      lock.unlock();
+    }
+    switch (r.status()) {
+      case COMPLETED -> completed++;
+      case EXPIRED -> expired++;
+      case CANCELLED -> cancelled++;
+      case FAILED -> failed++;
+      case REJECTED -> rejected++;
+    }
+    listener.onResult(r);
+    s.future.complete(r);
+  }
+
+  /** Current counters. */
+  public EngineStats stats() {
+    int q;
+    lock.lock();
+    try {
+      q = queued;
+    } finally {
+      lock.unlock();
+    }
+    return new EngineStats(batches, evaluations, largestBatch, completed, expired, cancelled, failed, rejected, q,
+        active.size());
+  }
+
+  /** Starts the engine's own thread, which runs rounds while there is work and sleeps otherwise. */
+  public synchronized void start() {
+    if (thread != null) {
+      throw new IllegalStateException("engine already started");
+    }
+    running = true;
+    thread = new Thread(this::loop, "fieldline-engine-" + name);
+    thread.setDaemon(true);
+    thread.start();
+  }
+
+  private void loop() {
+    while (running) {
+      if (runOnce() == 0) {
+        lock.lock();
+        try {
+          if (running && queued == 0) {
+            workArrived.await(100, TimeUnit.MILLISECONDS);
+          }
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return;
+        } finally {
+          lock.unlock();
+        }
+      }
+    }
+  }
+
+  /**
+   * Stops the engine thread (after its current round) and cancels every sample still queued or running, so every
+   * handle completes. Does not close the model.
+   */
+  @Override
+  public void close() {
+    Thread t;
+    synchronized (this) {
+      running = false;
+      t = thread;
+    }
+    lock.lock();
+    try {
+      workArrived.signalAll();
+    } finally {
+      lock.unlock();
+    }
+    if (t != null) {
+      try {
+        t.join();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    List<Sample> remaining = new ArrayList<>(active);
+    active.clear();
+    lock.lock();
+    try {
+      for (Set<Sample> set : byRequest.values()) {
+        remaining.addAll(set);
+      }
+      waiting.clear();
+      waitingDeadlines.clear();
+      queued = 0;
+    } finally {
+      lock.unlock();
+    }
+    Instant now = clock.instant();
+    for (Sample s : remaining) {
+      finish(s, result(s, SampleStatus.CANCELLED, null, "engine closed", now));
+    }
+  }
+
+  /** Builder: {@code setX} required, {@code optX} optional. */
+  public static final class Builder {
+    private FieldModel model;
+    private String name = "cpu";
+    private int maxBatchSize = 64;
+    private int maxActive = -1;
+    private int maxQueued = 100_000;
+    private InstantSource clock = InstantSource.system();
+    private EngineListener listener = new EngineListener() {};
+
+    private Builder() {}
+
+    /** The field model. Required. */
+    public Builder setModel(FieldModel model) {
+      this.model = Objects.requireNonNull(model, "model");
+      return this;
+    }
+
+    /** The device name, used for the thread name and metrics. Default {@code cpu}. */
+    public Builder optName(String name) {
+      this.name = Objects.requireNonNull(name, "name");
+      return this;
+    }
+
+    /** Most rows in one forward pass, 1..65536. Default 64. */
+    public Builder optMaxBatchSize(int maxBatchSize) {
+      if (maxBatchSize < 1 || maxBatchSize > 65_536) {
+        throw new IllegalArgumentException("maxBatchSize must be in 1..65536, got " + maxBatchSize);
+      }
+      this.maxBatchSize = maxBatchSize;
+      return this;
+    }
+
+    /**
+     * Samples integrated at once (their state lives in memory), at least 1. Default: maxBatchSize, so every active
+     * sample takes a step in every pass.
+     */
+    public Builder optMaxActive(int maxActive) {
+      if (maxActive < 1) {
+        throw new IllegalArgumentException("maxActive must be >= 1, got " + maxActive);
+      }
+      this.maxActive = maxActive;
+      return this;
+    }
+
+    /** Most samples waiting to start; beyond it submissions are REJECTED. Default 100,000. */
+    public Builder optMaxQueued(int maxQueued) {
+      if (maxQueued < 0) {
+        throw new IllegalArgumentException("maxQueued must be >= 0, got " + maxQueued);
+      }
+      this.maxQueued = maxQueued;
+      return this;
+    }
+
+    /** The clock for deadlines and timings. Default the system clock. */
+    public Builder optClock(InstantSource clock) {
+      this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /** A listener for metrics. Default none. */
+    public Builder optListener(EngineListener listener) {
+      this.listener = Objects.requireNonNull(listener, "listener");
+      return this;
+    }
+
+    /** Builds the engine (not started). */
+    public GenerationEngine build() {
+      if (model == null) {
+        throw new IllegalStateException("GenerationEngine needs setModel");
+      }
+      return new GenerationEngine(this);
+    }
+  }
+}
