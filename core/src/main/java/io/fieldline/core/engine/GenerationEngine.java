@@ -264,7 +264,7 @@ public final class GenerationEngine implements AutoCloseable {
           expiredNow.add(s);
         }
       }
-      int lowestActive = active.isEmpty() ? Integer.MIN_VALUE : active.get(active.size() - 1).task.priority();
+      int lowestActive = active.isEmpty() ? Integer.MAX_VALUE : active.get(active.size() - 1).task.priority();
       int inFlight = active.size();
       while (!waiting.isEmpty()) {
         Sample head = waiting.peek();
@@ -282,6 +282,7 @@ public final class GenerationEngine implements AutoCloseable {
         queued--;
         admitted.add(head);
         inFlight++;
+        lowestActive = Math.min(lowestActive, head.task.priority());
       }
     } finally {
       lock.unlock();
