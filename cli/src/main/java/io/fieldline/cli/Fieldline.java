@@ -1,0 +1,84 @@
+package io.fieldline.cli;
+
+import io.fieldline.core.data.DatasetException;
+import io.fieldline.server.ModelException;
+import java.io.PrintWriter;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * The {@code fieldline} command. Exit status: 0 success, 1 some work failed (see the message), 2 bad input (flags,
+ * model, data), 3 internal error.
+ */
+@Command(name = "fieldline", mixinStandardHelpOptions = true, versionProvider = Fieldline.Version.class,
+    description = "Poisson Flow generative models (PFGM, PFGM++): generate images from the command line.",
+    subcommands = {GenerateCommand.class, CommandLine.HelpCommand.class})
+public final class Fieldline implements Runnable {
+  /** Exit status for bad input. */
+  public static final int EXIT_USAGE = 2;
+  /** Exit status for an unexpected failure. */
+  public static final int EXIT_INTERNAL = 3;
+
+  @CommandLine.Spec
+  CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public void run() {
+    spec.commandLine().usage(spec.commandLine().getOut());
+  }
+
+  /** Runs the command line and returns the exit status (for tests and for {@link #main}). */
+  public static int execute(PrintWriter out, PrintWriter err, String... args) {
+    CommandLine cli = new CommandLine(new Fieldline());
+    cli.setOut(out);
+    cli.setErr(err);
+    cli.setParameterExceptionHandler((ex, a) -> {
+      CommandLine c = ex.getCommandLine();
+      c.getErr().println(c.getCommandSpec().qualifiedName() + ": " + ex.getMessage());
+      c.getErr().println("Try '" + c.getCommandSpec().qualifiedName() + " --help' for the flags.");
+      c.getErr().flush();
+      return EXIT_USAGE;
+    });
+    cli.setExecutionExceptionHandler((ex, c, parseResult) -> {
+      String name = c.getCommandSpec().qualifiedName();
+      if (ex instanceof IllegalArgumentException || ex instanceof ModelException || ex instanceof DatasetException
+          || ex instanceof UsageException) {
+        c.getErr().println(name + ": " + ex.getMessage());
+        c.getErr().flush();
+        return EXIT_USAGE;
+      }
+      c.getErr().println(name + ": internal error: " + ex);
+      if (Boolean.getBoolean("fieldline.debug")) {
+        ex.printStackTrace(c.getErr());
+      } else {
+        c.getErr().println("(run with JAVA_OPTS=-Dfieldline.debug=true for the stack trace)");
+      }
+      c.getErr().flush();
+      return EXIT_INTERNAL;
+    });
+    return cli.execute(args);
+  }
+
+  public static void main(String[] args) {
+    PrintWriter out = new PrintWriter(System.out, true);
+    PrintWriter err = new PrintWriter(System.err, true);
+    System.exit(execute(out, err, args));
+  }
+
+  /** Bad input found after parsing (one line, exit status 2). */
+  public static final class UsageException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    public UsageException(String message) {
+      super(message);
+    }
+  }
+
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      String v = Fieldline.class.getPackage().getImplementationVersion();
+      return new String[] {"fieldline " + (v == null ? "dev" : v)};
+    }
+  }
+}

@@ -1,0 +1,310 @@
+package io.fieldline.cli;
+
+import io.fieldline.cli.internal.NumberList;
+import io.fieldline.cli.internal.ProgressBar;
+import io.fieldline.core.FieldModel;
+import io.fieldline.core.PfgmPhysics;
+import io.fieldline.core.SamplerSettings;
+import io.fieldline.core.Solver;
+import io.fieldline.core.engine.GenerationEngine;
+import io.fieldline.core.engine.SampleResult;
+import io.fieldline.core.engine.SampleStatus;
+import io.fieldline.core.engine.SampleTask;
+import io.fieldline.server.ContactSheet;
+import io.fieldline.server.ModelLoader;
+import io.fieldline.server.SampleImages;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.Callable;
+import java.util.concurrent.LinkedBlockingQueue;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** {@code fieldline generate}: images from a model, one PNG per (seed, index), without Kafka. */
+@Command(name = "generate", mixinStandardHelpOptions = true, sortOptions = false,
+    description = {
+        "Generates images with the continuous-batching engine and writes one PNG per (seed, index).",
+        "An image depends only on (model, seed, index, sampler settings): the same flags always give the same bytes.",
+        "Each PNG carries model, seed, index, solver, steps and NFE in its text chunks."},
+    footer = {"", "Examples:",
+        "  fieldline generate --seeds 0-63 --out out/ --grid out/grid.png",
+        "  fieldline generate --model exact:train-images-idx3-ubyte.gz --solver heun --steps 50 --seeds 0-9 --out out/",
+        "  fieldline generate --kind pfgmpp --D 128 --solver edm --steps 18 --seeds 0-99 --out out/"})
+final class GenerateCommand implements Callable<Integer> {
+  private static final long MAX_IMAGES = 10_000_000;
+
+  @Spec
+  CommandSpec spec;
+
+  @Option(names = {"-m", "--model"}, paramLabel = "SPEC", defaultValue = ModelLoader.DEFAULT_MODEL,
+      description = {"The model: exact:fashion-mnist (the exact field of Fashion-MNIST training images, from Debian's "
+          + "dataset-fashion-mnist), exact:<IDX file or image folder>, or a model bundle directory.",
+          "Default: ${DEFAULT-VALUE}."})
+  String model;
+
+  @Option(names = "--exact-size", paramLabel = "N", defaultValue = "256",
+      description = "Exact fields only: how many data images carry charges (the first N). Cost per evaluation grows "
+          + "with N. Default: ${DEFAULT-VALUE}.")
+  int exactSize;
+
+  @Option(names = "--kind", paramLabel = "pfgm|pfgmpp", defaultValue = "pfgm",
+      description = "Exact fields only: PFGM (D = 1) or PFGM++ (D augmented dimensions). Default: ${DEFAULT-VALUE}.")
+  String kind;
+
+  @Option(names = "--D", paramLabel = "D", defaultValue = "128",
+      description = "Exact PFGM++ fields only: augmented dimensions D >= 1, or inf for the diffusion limit. "
+          + "Default: ${DEFAULT-VALUE}.")
+  String augmentedDimensions;
+
+  @Option(names = "--seeds", paramLabel = "LIST", defaultValue = "0-15",
+      description = "Request seeds: one image per seed (and per index). A list such as 0-63 or 1,5,9-12. "
+          + "Default: ${DEFAULT-VALUE}.")
+  String seeds;
+
+  @Option(names = "--indices", paramLabel = "LIST", defaultValue = "0",
+      description = "Image indices within each seed's request (as a Kafka request with count n makes indices "
+          + "0..n-1). Default: ${DEFAULT-VALUE}.")
+  String indices;
+
+  @Option(names = {"-o", "--out"}, paramLabel = "DIR", required = true,
+      description = "Output folder (created). Files are seed-<seed>.png, or seed-<seed>-<index>.png with --indices; "
+          + "runs of more than 1000 images go into subfolders of 1000 seeds each.")
+  Path out;
+
+  @Option(names = "--solver", paramLabel = "NAME",
+      description = "euler, heun, rk45 or edm. PFGM: Euler / improved Euler on a ln z grid, or adaptive RK45 in ln z. "
+          + "PFGM++: edm (= heun) is EDM's Heun sampler on the sigma schedule. Default: rk45 for PFGM, edm for PFGM++.")
+  String solver;
+
+  @Option(names = "--steps", paramLabel = "N",
+      description = "Grid steps of euler/heun/edm, 1..10000 (NFE = N for euler, 2N-1 for heun/edm). "
+          + "Default: 100 for PFGM, 18 for PFGM++.")
+  Integer steps;
+
+  @Option(names = "--rtol", paramLabel = "R", defaultValue = "1e-4",
+      description = "RK45 relative tolerance, per sample. Default: ${DEFAULT-VALUE}.")
+  double rtol;
+
+  @Option(names = "--atol", paramLabel = "A",
+      description = "RK45 absolute tolerance. Default: the same as --rtol.")
+  Double atol;
+
+  @Option(names = "--batch", paramLabel = "B", defaultValue = "64",
+      description = "Most samples per batched field evaluation (the engine's maxBatchSize). Default: ${DEFAULT-VALUE}.")
+  int batch;
+
+  @Option(names = "--grid", paramLabel = "FILE",
+      description = "Also write a contact sheet of the first --grid-count images to FILE (PNG).")
+  Path grid;
+
+  @Option(names = "--grid-count", paramLabel = "N", defaultValue = "64",
+      description = "Images on the contact sheet, 1..1024. Default: ${DEFAULT-VALUE}.")
+  int gridCount;
+
+  @Option(names = "--no-progress", description = "Do not draw the progress bar on stderr.")
+  boolean noProgress;
+
+  @Override
+  public Integer call() throws Exception {
+    PrintWriter stdout = spec.commandLine().getOut();
+    PrintWriter stderr = spec.commandLine().getErr();
+    List<Long> seedList = NumberList.parse("--seeds", seeds, MAX_IMAGES);
+    List<Long> indexList = NumberList.parse("--indices", indices, MAX_IMAGES);
+    long total = (long) seedList.size() * indexList.size();
+    if (total > MAX_IMAGES) {
+      throw new Fieldline.UsageException("--seeds x --indices asks for " + total + " images; the limit is " + MAX_IMAGES);
+    }
+    if (batch < 1 || batch > 65_536) {
+      throw new Fieldline.UsageException("--batch must be in 1..65536, got " + batch);
+    }
+    if (gridCount < 1 || gridCount > 1024) {
+      throw new Fieldline.UsageException("--grid-count must be in 1..1024, got " + gridCount);
+    }
+    ModelLoader.Builder loader = ModelLoader.builder().optExactSize(exactSize);
+    switch (kind.toLowerCase(Locale.ROOT)) {
+      case "pfgm":
+        break;
+      case "pfgmpp":
+      case "pfgm++":
+        loader.optPfgmpp(parseD(augmentedDimensions));
+        break;
+      default:
+        throw new Fieldline.UsageException("unknown --kind '" + kind + "' (expected pfgm or pfgmpp)");
+    }
+    try (FieldModel field = loader.build().load(model)) {
+      SamplerSettings settings = settings(field, stderr);
+      return generate(field, settings, seedList, indexList, stdout, stderr);
+    }
+  }
+
+  private static double parseD(String text) {
+    if (text.equalsIgnoreCase("inf") || text.equalsIgnoreCase("infinity")) {
+      return Double.POSITIVE_INFINITY;
+    }
+    try {
+      return Double.parseDouble(text);
+    } catch (NumberFormatException e) {
+      throw new Fieldline.UsageException("--D must be a number >= 1 or inf, got '" + text + "'");
+    }
+  }
+
+  private SamplerSettings settings(FieldModel field, PrintWriter stderr) {
+    boolean pfgm = field.physics() instanceof PfgmPhysics;
+    String name = solver != null ? solver : (pfgm ? "rk45" : "edm");
+    Solver s = Solver.parse(name);
+    if (pfgm && name.equalsIgnoreCase("edm")) {
+      throw new Fieldline.UsageException("--solver edm is PFGM++'s sampler; " + field.name()
+          + " is a PFGM model (use heun for improved Euler)");
+    }
+    if (s == Solver.RK45 && steps != null) {
+      stderr.println("note: --steps is ignored by rk45 (it chooses its own steps; use --rtol)");
+    }
+    int n = steps != null ? steps : (pfgm ? 100 : 18);
+    double a = atol != null ? atol : rtol;
+    return new SamplerSettings(s, n, rtol, a);
+  }
+
+  private int generate(FieldModel field, SamplerSettings settings, List<Long> seedList, List<Long> indexList,
+      PrintWriter stdout, PrintWriter stderr) throws InterruptedException {
+    long total = (long) seedList.size() * indexList.size();
+    boolean subfolders = total > 1000;
+    boolean withIndex = indexList.size() > 1 || indexList.get(0) != 0;
+    createDirectories(out);
+    Map<SampleTask, Integer> gridSlot = new HashMap<>();
+    double[][] gridSamples = new double[(int) Math.min(gridCount, total)][];
+    Iterator<SampleTask> tasks = new Iterator<>() {
+      private int s;
+      private int i;
+
+      @Override
+      public boolean hasNext() {
+        return s < seedList.size();
+      }
+
+      @Override
+      public SampleTask next() {
+        SampleTask t = SampleTask.of("seed-" + seedList.get(s), indexList.get(i), seedList.get(s), settings);
+        if (++i == indexList.size()) {
+          i = 0;
+          s++;
+        }
+        return t;
+      }
+    };
+    ProgressBar bar = new ProgressBar(System.err, "images", total, !noProgress, System::nanoTime);
+    BlockingQueue<SampleResult> finished = new LinkedBlockingQueue<>();
+    long startNanos = System.nanoTime();
+    long nfeSum = 0;
+    int nfeMin = Integer.MAX_VALUE;
+    int nfeMax = 0;
+    long written = 0;
+    List<String> failures = new ArrayList<>();
+    int submittedOrdinal = 0;
+    try (GenerationEngine engine = GenerationEngine.builder().setModel(field).optMaxBatchSize(batch).build()) {
+      engine.start();
+      long outstanding = 0;
+      long done = 0;
+      int window = Math.max(4 * batch, 256); // bounds the memory of finished-but-unwritten samples
+      while (done < total) {
+        while (outstanding < window && tasks.hasNext()) {
+          SampleTask task = tasks.next();
+          if (submittedOrdinal < gridSamples.length) {
+            gridSlot.put(task, submittedOrdinal);
+          }
+          submittedOrdinal++;
+          engine.submit(task).result().thenAccept(finished::add);
+          outstanding++;
+        }
+        SampleResult r = finished.take();
+        outstanding--;
+        done++;
+        if (r.status() == SampleStatus.COMPLETED) {
+          write(field, r, subfolders, withIndex);
+          written++;
+          nfeSum += r.nfe();
+          nfeMin = Math.min(nfeMin, r.nfe());
+          nfeMax = Math.max(nfeMax, r.nfe());
+          Integer slot = gridSlot.remove(r.task());
+          if (slot != null) {
+            gridSamples[slot] = r.x();
+          }
+        } else {
+          failures.add("seed " + r.task().seed() + " index " + r.task().index() + ": " + r.status() + " "
+              + r.message());
+        }
+        bar.update(done);
+      }
+    }
+    double seconds = (System.nanoTime() - startNanos) / 1e9;
+    if (grid != null) {
+      writeGrid(field, gridSamples);
+    }
+    stdout.printf(Locale.ROOT, "generated %d images in %.2f s (%.2f images/s); NFE per image: mean %.1f, min %d, "
+            + "max %d; model %s; sampler %s; written to %s%n", written, seconds, written / seconds,
+        written == 0 ? 0.0 : (double) nfeSum / written, written == 0 ? 0 : nfeMin, nfeMax, field.name(),
+        settings.describe(), out);
+    stdout.flush();
+    if (!failures.isEmpty()) {
+      stderr.println(failures.size() + " of " + total + " images failed; first: " + failures.get(0));
+      stderr.flush();
+      return 1;
+    }
+    return 0;
+  }
+
+  private void write(FieldModel field, SampleResult r, boolean subfolders, boolean withIndex) {
+    long seed = r.task().seed();
+    String name = withIndex
+        ? String.format(Locale.ROOT, "seed-%06d-%04d.png", seed, r.task().index())
+        : String.format(Locale.ROOT, "seed-%06d.png", seed);
+    Path dir = subfolders ? out.resolve(String.format(Locale.ROOT, "%06d", seed / 1000 * 1000)) : out;
+    createDirectories(dir);
+    try {
+      Files.write(dir.resolve(name), SampleImages.png(field, r.task(), r.x(), r.nfe()));
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write " + dir.resolve(name) + ": " + e.getMessage(), e);
+    }
+  }
+
+  private void writeGrid(FieldModel field, double[][] samples) {
+    List<double[]> present = new ArrayList<>();
+    for (double[] s : samples) {
+      if (s != null) {
+        present.add(s);
+      }
+    }
+    if (present.isEmpty()) {
+      return;
+    }
+    Map<String, String> text = Map.of("Software", SampleImages.SOFTWARE, "fieldline.model", field.name());
+    try {
+      Path parent = grid.toAbsolutePath().getParent();
+      if (parent != null) {
+        createDirectories(parent);
+      }
+      Files.write(grid, ContactSheet.png(present, field.shape(), 0, 2, new java.util.TreeMap<>(text)));
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write " + grid + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static void createDirectories(Path dir) {
+    try {
+      Files.createDirectories(dir);
+    } catch (IOException e) {
+      throw new Fieldline.UsageException("cannot create folder " + dir + ": " + e.getMessage());
+    }
+  }
+}

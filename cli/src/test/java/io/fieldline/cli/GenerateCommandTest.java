@@ -1,0 +1,170 @@
+package io.fieldline.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.fieldline.core.Flows;
+import io.fieldline.core.FieldModel;
+import io.fieldline.core.SamplerSettings;
+import io.fieldline.core.Solver;
+import io.fieldline.core.data.Datasets;
+import io.fieldline.core.data.IdxFixtures;
+import io.fieldline.server.ModelLoader;
+import io.fieldline.server.Pixels;
+import java.awt.image.BufferedImage;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.stream.Stream;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class GenerateCommandTest {
+  @TempDir
+  Path dir;
+
+  private record Run(int status, String out, String err) {}
+
+  private static Run run(String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    int status = Fieldline.execute(new PrintWriter(out), new PrintWriter(err), args);
+    return new Run(status, out.toString(), err.toString());
+  }
+
+  private Path idx() throws Exception {
+    return IdxFixtures.write(dir.resolve("train.gz"), 12, 6, 6, 42, true);
+  }
+
+  @Test
+  void shouldWriteOnePngPerSeedWithItsParametersAndAGrid() throws Exception {
+    Path out = dir.resolve("out");
+    Run r = run("generate", "--model", "exact:" + idx(), "--seeds", "0-4,9", "--solver", "heun", "--steps", "10",
+        "--out", out.toString(), "--grid", out.resolve("grid.png").toString(), "--no-progress");
+    assertEquals(0, r.status(), r.err());
+    assertTrue(r.out().contains("generated 6 images"), r.out());
+    assertTrue(r.out().contains("NFE per image: mean 19.0"), r.out());
+    for (String name : new String[] {"seed-000000.png", "seed-000004.png", "seed-000009.png", "grid.png"}) {
+      assertTrue(Files.exists(out.resolve(name)), name);
+    }
+    byte[] png = Files.readAllBytes(out.resolve("seed-000009.png"));
+    String text = new String(png, StandardCharsets.ISO_8859_1);
+    assertTrue(text.contains("fieldline.seed\u00009"), "seed in a tEXt chunk");
+    assertTrue(text.contains("fieldline.solver\u0000heun"));
+    assertTrue(text.contains("fieldline.nfe\u000019"));
+    BufferedImage image = ImageIO.read(out.resolve("seed-000009.png").toFile());
+    assertEquals(6, image.getWidth());
+  }
+
+  @Test
+  void shouldWriteTheSameImageAsTheLibraryForTheSameSeed() throws Exception {
+    Path out = dir.resolve("out");
+    Path data = idx();
+    assertEquals(0, run("generate", "--model", "exact:" + data, "--seeds", "3", "--indices", "2", "--solver", "rk45",
+        "--out", out.toString(), "--no-progress").status());
+    FieldModel model = ModelLoader.builder().build().load("exact:" + data);
+    double[] x = Flows.sample(model, SamplerSettings.rk45(), 3, 2).x();
+    BufferedImage image = ImageIO.read(out.resolve("seed-000003-0002.png").toFile());
+    for (int i = 0; i < 36; i++) {
+      assertEquals(Pixels.toByte(x[i]), image.getRaster().getSample(i % 6, i / 6, 0), "pixel " + i);
+    }
+  }
+
+  @Test
+  void shouldGiveByteIdenticalFilesWhateverTheBatchSize() throws Exception {
+    Path data = idx();
+    Path a = dir.resolve("a");
+    Path b = dir.resolve("b");
+    assertEquals(0, run("generate", "--model", "exact:" + data, "--seeds", "0-19", "--batch", "1", "--out",
+        a.toString(), "--no-progress").status());
+    assertEquals(0, run("generate", "--model", "exact:" + data, "--seeds", "0-19", "--batch", "64", "--out",
+        b.toString(), "--no-progress").status());
+    for (int s = 0; s < 20; s++) {
+      String name = String.format("seed-%06d.png", s);
+      assertArrayEquals(Files.readAllBytes(a.resolve(name)), Files.readAllBytes(b.resolve(name)), name);
+    }
+  }
+
+  @Test
+  void shouldUseSubfoldersOfAThousandSeedsForLargeRuns() throws Exception {
+    Path data = IdxFixtures.write(dir.resolve("tiny.idx"), 2, 2, 2, 1, false);
+    Path out = dir.resolve("many");
+    Run r = run("generate", "--model", "exact:" + data, "--seeds", "0-1099", "--solver", "euler", "--steps", "1",
+        "--out", out.toString(), "--no-progress");
+    assertEquals(0, r.status(), r.err());
+    assertTrue(Files.exists(out.resolve("000000/seed-000000.png")));
+    assertTrue(Files.exists(out.resolve("001000/seed-001099.png")));
+    try (Stream<Path> files = Files.walk(out)) {
+      assertEquals(1100, files.filter(p -> p.toString().endsWith(".png")).count());
+    }
+  }
+
+  @Test
+  void shouldGenerateFromRealFashionMnist() throws Exception {
+    assumeTrue(Files.exists(Datasets.fashionMnistTrain()),
+        "Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist); the same scenario runs on "
+            + "synthetic IDX data in shouldWriteOnePngPerSeedWithItsParametersAndAGrid");
+    Path out = dir.resolve("fmnist");
+    Run r = run("generate", "--exact-size", "32", "--seeds", "0-3", "--out", out.toString(), "--no-progress");
+    assertEquals(0, r.status(), r.err());
+    BufferedImage image = ImageIO.read(out.resolve("seed-000000.png").toFile());
+    assertEquals(28, image.getWidth());
+    // The exact field memorizes: the sample is (within a grey level or two) one of the 32 training images.
+    double[][] train = Datasets.load(Datasets.fashionMnistTrain(), 32, 1).images();
+    int best = Integer.MAX_VALUE;
+    for (double[] t : train) {
+      int worst = 0;
+      for (int i = 0; i < 784; i++) {
+        worst = Math.max(worst, Math.abs(Pixels.toByte(t[i]) - image.getRaster().getSample(i % 28, i / 28, 0)));
+      }
+      best = Math.min(best, worst);
+    }
+    assertTrue(best <= 3, "largest pixel difference to the nearest training image: " + best);
+  }
+
+  @Test
+  void shouldRefuseBadInputWithOneLineAndStatusTwo() throws Exception {
+    Path data = idx();
+    Path truncated = dir.resolve("cut.idx");
+    byte[] full = IdxFixtures.idx(5, 4, 4, 1, false);
+    Files.write(truncated, Arrays.copyOf(full, full.length - 3));
+    String[][] cases = {
+        {"--solver", "sideways", "--model", "exact:" + data},
+        {"--seeds", "9-3", "--model", "exact:" + data},
+        {"--seeds", "", "--model", "exact:" + data},
+        {"--model", dir.resolve("absent").toString()},
+        {"--model", "exact:" + truncated},
+        {"--model", "exact:" + data, "--solver", "edm"},
+        {"--model", "exact:" + data, "--solver", "euler", "--steps", "-1"},
+        {"--model", "exact:" + data, "--rtol", "0"},
+        {"--model", "exact:" + data, "--kind", "diffusion"},
+        {"--model", "exact:" + data, "--batch", "0"},
+        {"--model", "exact:" + data, "--no-such-flag"},
+    };
+    for (String[] c : cases) {
+      String[] args = Stream.concat(Stream.of("generate", "--out", dir.resolve("bad").toString(), "--no-progress"),
+          Arrays.stream(c)).toArray(String[]::new);
+      Run r = run(args);
+      assertEquals(2, r.status(), String.join(" ", c) + " -> " + r.err());
+      assertFalse(r.err().contains("\tat "), "no stack trace: " + r.err());
+      assertTrue(r.err().startsWith("fieldline generate: "), r.err());
+    }
+  }
+
+  @Test
+  void shouldExplainEveryFlagInHelp() {
+    Run r = run("generate", "--help");
+    assertEquals(0, r.status());
+    for (String flag : new String[] {"--model", "--seeds", "--indices", "--out", "--solver", "--steps", "--rtol",
+        "--atol", "--batch", "--grid", "--grid-count", "--exact-size", "--kind", "--D", "--no-progress"}) {
+      assertTrue(r.out().contains(flag), flag);
+    }
+  }
+}

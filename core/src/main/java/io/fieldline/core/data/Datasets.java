@@ -1,0 +1,184 @@
+package io.fieldline.core.data;
+
+import io.fieldline.core.ImageShape;
+import java.awt.image.BufferedImage;
+import java.io.BufferedInputStream;
+import java.io.DataInputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.stream.Stream;
+import java.util.zip.GZIPInputStream;
+import javax.imageio.ImageIO;
+
+/**
+ * Reads image data sets: IDX files (the MNIST / Fashion-MNIST format, plain or gzip) and folders of PNG/JPEG
+ * images. Pure JDK, so the trainer and the model server share it.
+ *
+ * <p>Errors are {@link DatasetException}s whose message names the file: missing, not IDX, wrong element type,
+ * truncated, unreadable image, or no images at all.
+ */
+public final class Datasets {
+  /** Where Debian's {@code dataset-fashion-mnist} package puts Fashion-MNIST. */
+  public static final Path FASHION_MNIST_DIR = Path.of("/usr/share/datasets/fashion-mnist");
+  private static final int IDX_UBYTE_3D = 0x00000803;
+
+  private Datasets() {}
+
+  /** The Fashion-MNIST training images of Debian's package. */
+  public static Path fashionMnistTrain() {
+    return FASHION_MNIST_DIR.resolve("train-images-idx3-ubyte.gz");
+  }
+
+  /** The Fashion-MNIST test images of Debian's package. */
+  public static Path fashionMnistTest() {
+    return FASHION_MNIST_DIR.resolve("t10k-images-idx3-ubyte.gz");
+  }
+
+  /**
+   * Loads up to {@code limit} images from an IDX file or an image folder.
+   *
+   * @param path an IDX file ({@code .gz} or plain) or a folder of {@code .png/.jpg/.jpeg} images
+   * @param limit the most images to read (the first ones, in file order or sorted file-name order), at least 1
+   * @param channels for image folders: 1 (grey) or 3 (RGB); IDX files are always grey
+   */
+  public static Dataset load(Path path, int limit, int channels) {
+    if (limit < 1) {
+      throw new IllegalArgumentException("limit must be >= 1, got " + limit);
+    }
+    if (!Files.exists(path)) {
+      String hint = path.startsWith(FASHION_MNIST_DIR)
+          ? " (install Debian's dataset-fashion-mnist package: apt-get install dataset-fashion-mnist)" : "";
+      throw new DatasetException("data not found: " + path + hint);
+    }
+    return Files.isDirectory(path) ? readFolder(path, limit, channels) : readIdx(path, limit);
+  }
+
+  /** Reads the first {@code limit} images of an IDX3 unsigned-byte file (gzip detected by its magic bytes). */
+  public static Dataset readIdx(Path path, int limit) {
+    try (InputStream raw = new BufferedInputStream(Files.newInputStream(path))) {
+      raw.mark(2);
+      int b0 = raw.read();
+      int b1 = raw.read();
+      raw.reset();
+      InputStream in = (b0 == 0x1f && b1 == 0x8b) ? new BufferedInputStream(new GZIPInputStream(raw)) : raw;
+      DataInputStream data = new DataInputStream(in);
+      int magic = data.readInt();
+      if (magic != IDX_UBYTE_3D) {
+        throw new DatasetException(path + " is not an IDX file of unsigned-byte images (magic "
+            + String.format(Locale.ROOT, "0x%08x", magic) + ", expected 0x00000803)");
+      }
+      int count = data.readInt();
+      int rows = data.readInt();
+      int cols = data.readInt();
+      if (count < 0 || rows <= 0 || cols <= 0 || (long) rows * cols > 16_777_216L) {
+        throw new DatasetException(path + " has an impossible IDX header: " + count + " images of " + rows + "x" + cols);
+      }
+      int n = Math.min(count, limit);
+      if (n == 0) {
+        throw new DatasetException(path + " holds no images");
+      }
+      ImageShape shape = new ImageShape(1, rows, cols);
+      byte[] buffer = new byte[rows * cols];
+      double[][] images = new double[n][];
+      for (int k = 0; k < n; k++) {
+        data.readFully(buffer);
+        images[k] = toUnit(buffer);
+      }
+      return new Dataset(path.toString(), shape, images);
+    } catch (EOFException e) {
+      throw new DatasetException(path + " is truncated: it ends before the images its header announces", e);
+    } catch (IOException e) {
+      throw new DatasetException("cannot read " + path + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static double[] toUnit(byte[] pixels) {
+    double[] x = new double[pixels.length];
+    for (int i = 0; i < pixels.length; i++) {
+      x[i] = (pixels[i] & 0xFF) / 127.5 - 1.0;
+    }
+    return x;
+  }
+
+  /**
+   * Reads the images of a folder (sorted by file name), resized to the size of the first one with bilinear
+   * interpolation, as grey (luma) or RGB.
+   */
+  public static Dataset readFolder(Path folder, int limit, int channels) {
+    if (channels != 1 && channels != 3) {
+      throw new IllegalArgumentException("channels must be 1 or 3, got " + channels);
+    }
+    List<Path> files;
+    try (Stream<Path> list = Files.list(folder)) {
+      files = list.filter(p -> {
+        String name = p.getFileName().toString().toLowerCase(Locale.ROOT);
+        return name.endsWith(".png") || name.endsWith(".jpg") || name.endsWith(".jpeg");
+      }).sorted().limit(limit).toList();
+    } catch (IOException e) {
+      throw new DatasetException("cannot list " + folder + ": " + e.getMessage(), e);
+    }
+    if (files.isEmpty()) {
+      throw new DatasetException(folder + " holds no .png, .jpg or .jpeg images");
+    }
+    List<double[]> images = new ArrayList<>();
+    ImageShape shape = null;
+    for (Path file : files) {
+      BufferedImage image;
+      try {
+        image = ImageIO.read(file.toFile());
+      } catch (IOException e) {
+        throw new DatasetException("cannot read image " + file + ": " + e.getMessage(), e);
+      }
+      if (image == null) {
+        throw new DatasetException(file + " is not a readable PNG or JPEG image");
+      }
+      if (shape == null) {
+        shape = new ImageShape(channels, image.getHeight(), image.getWidth());
+      }
+      images.add(toVector(resize(image, shape.width(), shape.height()), channels));
+    }
+    return new Dataset(folder.toString(), shape, images.toArray(new double[0][]));
+  }
+
+  private static BufferedImage resize(BufferedImage image, int width, int height) {
+    if (image.getWidth() == width && image.getHeight() == height && image.getType() == BufferedImage.TYPE_INT_RGB) {
+      return image;
+    }
+    BufferedImage out = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
+    java.awt.Graphics2D g = out.createGraphics();
+    g.setRenderingHint(java.awt.RenderingHints.KEY_INTERPOLATION,
+        java.awt.RenderingHints.VALUE_INTERPOLATION_BILINEAR);
+    g.drawImage(image, 0, 0, width, height, null);
+    g.dispose();
+    return out;
+  }
+
+  private static double[] toVector(BufferedImage image, int channels) {
+    int w = image.getWidth();
+    int h = image.getHeight();
+    double[] x = new double[channels * w * h];
+    for (int row = 0; row < h; row++) {
+      for (int col = 0; col < w; col++) {
+        int rgb = image.getRGB(col, row);
+        int r = (rgb >> 16) & 0xFF;
+        int g = (rgb >> 8) & 0xFF;
+        int b = rgb & 0xFF;
+        int at = row * w + col;
+        if (channels == 1) {
+          x[at] = (0.299 * r + 0.587 * g + 0.114 * b) / 127.5 - 1.0;
+        } else {
+          x[at] = r / 127.5 - 1.0;
+          x[w * h + at] = g / 127.5 - 1.0;
+          x[2 * w * h + at] = b / 127.5 - 1.0;
+        }
+      }
+    }
+    return x;
+  }
+}

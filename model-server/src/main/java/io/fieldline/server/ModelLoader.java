@@ -1,0 +1,140 @@
+package io.fieldline.server;
+
+import io.fieldline.core.ExactField;
+import io.fieldline.core.FieldModel;
+import io.fieldline.core.PfgmPhysics;
+import io.fieldline.core.PfgmppPhysics;
+import io.fieldline.core.Physics;
+import io.fieldline.core.data.Dataset;
+import io.fieldline.core.data.DatasetException;
+import io.fieldline.core.data.Datasets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+
+/**
+ * Turns a model specification into a {@link FieldModel}.
+ *
+ * <p>Specifications:
+ * <ul>
+ *   <li>{@code exact:fashion-mnist}: the exact empirical field of the first {@code exactSize} Fashion-MNIST training
+ *       images (Debian's {@code dataset-fashion-mnist}).</li>
+ *   <li>{@code exact:PATH}: the same for an IDX file (plain or gzip) or a folder of PNG/JPEG images.</li>
+ *   <li>a bundle directory ({@code model.json} + {@code field.onnx}): trained networks; not served by this build
+ *       yet, and said so.</li>
+ * </ul>
+ * Exact fields are PFGM (D = 1) with the constants {@code hyper-parameters.py} recommends for the data's average norm,
+ * or PFGM++ with D augmented dimensions and EDM's constants.
+ */
+public final class ModelLoader {
+  /** The name that resolves to Debian's Fashion-MNIST training set. */
+  public static final String FASHION_MNIST = "fashion-mnist";
+  /** The default model of the command line and the demo. */
+  public static final String DEFAULT_MODEL = "exact:" + FASHION_MNIST;
+
+  private final int exactSize;
+  private final boolean pfgmpp;
+  private final double augmentedDimensions;
+  private final int channels;
+
+  private ModelLoader(Builder b) {
+    this.exactSize = b.exactSize;
+    this.pfgmpp = b.pfgmpp;
+    this.augmentedDimensions = b.augmentedDimensions;
+    this.channels = b.channels;
+  }
+
+  /** A new builder; every setting is optional. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Loads a model.
+   *
+   * @throws ModelException with a one-line reason if the specification names nothing usable
+   */
+  public FieldModel load(String spec) {
+    if (spec == null || spec.isBlank()) {
+      throw new ModelException("no model given (expected exact:<data> or a model bundle directory)");
+    }
+    if (spec.startsWith("exact:")) {
+      return exact(spec.substring("exact:".length()));
+    }
+    Path dir = Path.of(spec);
+    if (Files.isDirectory(dir) && Files.exists(dir.resolve("model.json"))) {
+      throw new ModelException(dir + " is a model bundle; bundles (model.json + field.onnx) are served by the ONNX "
+          + "Runtime engine, which this build does not include yet: use exact:<data>");
+    }
+    if (!Files.exists(dir)) {
+      throw new ModelException("model not found: " + spec + " (expected exact:<data> or a model bundle directory)");
+    }
+    throw new ModelException(spec + " is not a model bundle (no model.json); for a data set write exact:" + spec);
+  }
+
+  private FieldModel exact(String source) {
+    if (source.isBlank()) {
+      throw new ModelException("exact: needs a data set, e.g. exact:fashion-mnist or exact:/data/train-images.gz");
+    }
+    Path path = source.equals(FASHION_MNIST) ? Datasets.fashionMnistTrain() : Path.of(source);
+    Dataset data;
+    try {
+      data = Datasets.load(path, exactSize, channels);
+    } catch (DatasetException e) {
+      throw new ModelException(e.getMessage(), e);
+    }
+    int n = data.shape().size();
+    Physics physics = pfgmpp
+        ? PfgmppPhysics.edmDefaults(n, augmentedDimensions)
+        : PfgmPhysics.recommended(n, data.averageNorm());
+    String name = String.format(Locale.ROOT, "exact:%s[%d]%s", source, data.size(),
+        pfgmpp ? "/pfgm++(D=" + (Double.isInfinite(augmentedDimensions) ? "inf" : fmt(augmentedDimensions)) + ")" : "");
+    return ExactField.builder().setData(data.images()).setPhysics(physics).setShape(data.shape()).optName(name).build();
+  }
+
+  private static String fmt(double d) {
+    return d == Math.rint(d) ? Long.toString((long) d) : Double.toString(d);
+  }
+
+  /** Builder: every setting is optional ({@code optX}). */
+  public static final class Builder {
+    private int exactSize = 256;
+    private boolean pfgmpp;
+    private double augmentedDimensions = 128;
+    private int channels = 1;
+
+    private Builder() {}
+
+    /** How many data images an exact field uses (the first ones), 1..100,000. Default 256. */
+    public Builder optExactSize(int exactSize) {
+      if (exactSize < 1 || exactSize > 100_000) {
+        throw new IllegalArgumentException("exact size must be in 1..100000, got " + exactSize);
+      }
+      this.exactSize = exactSize;
+      return this;
+    }
+
+    /** Exact fields as PFGM++ with D augmented dimensions (D >= 1, or infinity) instead of PFGM. */
+    public Builder optPfgmpp(double augmentedDimensions) {
+      if (Double.isNaN(augmentedDimensions) || augmentedDimensions < 1) {
+        throw new IllegalArgumentException("D must be >= 1 (or inf), got " + augmentedDimensions);
+      }
+      this.pfgmpp = true;
+      this.augmentedDimensions = augmentedDimensions;
+      return this;
+    }
+
+    /** Channels to read image folders as: 1 (grey, default) or 3 (RGB). */
+    public Builder optChannels(int channels) {
+      if (channels != 1 && channels != 3) {
+        throw new IllegalArgumentException("channels must be 1 or 3, got " + channels);
+      }
+      this.channels = channels;
+      return this;
+    }
+
+    public ModelLoader build() {
+      return new ModelLoader(this);
+    }
+  }
+}
