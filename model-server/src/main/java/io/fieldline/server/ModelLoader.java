@@ -8,6 +8,8 @@ import io.fieldline.core.Physics;
 import io.fieldline.core.data.Dataset;
 import io.fieldline.core.data.DatasetException;
 import io.fieldline.core.data.Datasets;
+import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -31,6 +33,10 @@ public final class ModelLoader {
   public static final String FASHION_MNIST = "fashion-mnist";
   /** The default model of the command line and the demo. */
   public static final String DEFAULT_MODEL = "exact:" + FASHION_MNIST;
+  /** How many Fashion-MNIST training images (the first ones) ship inside this jar. */
+  public static final int BUNDLED_FASHION_MNIST = 1024;
+  /** Fashion-MNIST (c) 2017 Zalando SE, MIT licence; see docs/NOTICE.md. */
+  static final String BUNDLED_RESOURCE = "fashion-mnist-train-1024.idx.gz";
 
   private final int exactSize;
   private final boolean pfgmpp;
@@ -76,10 +82,9 @@ public final class ModelLoader {
     if (source.isBlank()) {
       throw new ModelException("exact: needs a data set, e.g. exact:fashion-mnist or exact:/data/train-images.gz");
     }
-    Path path = source.equals(FASHION_MNIST) ? Datasets.fashionMnistTrain() : Path.of(source);
     Dataset data;
     try {
-      data = Datasets.load(path, exactSize, channels);
+      data = source.equals(FASHION_MNIST) ? fashionMnist() : Datasets.load(Path.of(source), exactSize, channels);
     } catch (DatasetException e) {
       throw new ModelException(e.getMessage(), e);
     }
@@ -90,6 +95,29 @@ public final class ModelLoader {
     String name = String.format(Locale.ROOT, "exact:%s[%d]%s", source, data.size(),
         pfgmpp ? "/pfgm++(D=" + (Double.isInfinite(augmentedDimensions) ? "inf" : fmt(augmentedDimensions)) + ")" : "");
     return ExactField.builder().setData(data.images()).setPhysics(physics).setShape(data.shape()).optName(name).build();
+  }
+
+  /**
+   * The first {@code exactSize} Fashion-MNIST training images: from Debian's package when installed, otherwise from
+   * the copy of the first {@value #BUNDLED_FASHION_MNIST} images bundled in this jar (the same images, so the same
+   * model either way).
+   */
+  private Dataset fashionMnist() {
+    if (Files.exists(Datasets.fashionMnistTrain())) {
+      return Datasets.load(Datasets.fashionMnistTrain(), exactSize, 1);
+    }
+    if (exactSize > BUNDLED_FASHION_MNIST) {
+      throw new ModelException("exact:fashion-mnist with more than " + BUNDLED_FASHION_MNIST + " images needs "
+          + "Debian's dataset-fashion-mnist package (apt-get install dataset-fashion-mnist)");
+    }
+    try (InputStream in = ModelLoader.class.getResourceAsStream(BUNDLED_RESOURCE)) {
+      if (in == null) {
+        throw new ModelException("the bundled Fashion-MNIST subset is missing from the jar: " + BUNDLED_RESOURCE);
+      }
+      return Datasets.readIdx(in, "bundled fashion-mnist", exactSize);
+    } catch (IOException e) {
+      throw new ModelException("cannot read the bundled Fashion-MNIST subset: " + e.getMessage(), e);
+    }
   }
 
   private static String fmt(double d) {

@@ -3,12 +3,17 @@ package io.fieldline.server;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.fieldline.core.FieldModel;
 import io.fieldline.core.PfgmPhysics;
 import io.fieldline.core.PfgmppPhysics;
 import io.fieldline.core.data.IdxFixtures;
+import io.fieldline.core.data.Dataset;
+import io.fieldline.core.data.Datasets;
+import java.io.InputStream;
 import java.nio.file.Files;
+import java.util.Arrays;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -47,5 +52,19 @@ class ModelLoaderTest {
     Files.writeString(dir.resolve("model.json"), "{}");
     assertTrue(assertThrows(ModelException.class, () -> loader.load(dir.toString())).getMessage()
         .contains("bundle"));
+  }
+
+  @Test
+  void shouldBundleExactlyTheFirstFashionMnistTrainingImages() throws Exception {
+    Dataset bundled;
+    try (InputStream in = ModelLoader.class.getResourceAsStream(ModelLoader.BUNDLED_RESOURCE)) {
+      bundled = Datasets.readIdx(in, "bundled", Integer.MAX_VALUE);
+    }
+    assertEquals(ModelLoader.BUNDLED_FASHION_MNIST, bundled.size());
+    assertEquals("1x28x28", bundled.shape().toString());
+    assumeTrue(Files.exists(Datasets.fashionMnistTrain()),
+        "Debian's dataset-fashion-mnist is not installed, so the bundled copy cannot be compared with it");
+    Dataset debian = Datasets.load(Datasets.fashionMnistTrain(), ModelLoader.BUNDLED_FASHION_MNIST, 1);
+    assertTrue(Arrays.deepEquals(debian.images(), bundled.images()));
   }
 }

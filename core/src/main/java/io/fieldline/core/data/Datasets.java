@@ -61,7 +61,22 @@ public final class Datasets {
 
   /** Reads the first {@code limit} images of an IDX3 unsigned-byte file (gzip detected by its magic bytes). */
   public static Dataset readIdx(Path path, int limit) {
-    try (InputStream raw = new BufferedInputStream(Files.newInputStream(path))) {
+    try (InputStream in = Files.newInputStream(path)) {
+      return readIdx(in, path.toString(), limit);
+    } catch (IOException e) {
+      throw new DatasetException("cannot read " + path + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Reads the first {@code limit} images of an IDX3 unsigned-byte stream (gzip detected by its magic bytes).
+   *
+   * @param stream the bytes (not closed)
+   * @param name the source's name, for messages
+   */
+  public static Dataset readIdx(InputStream stream, String name, int limit) {
+    try {
+      InputStream raw = new BufferedInputStream(stream);
       raw.mark(2);
       int b0 = raw.read();
       int b1 = raw.read();
@@ -70,18 +85,18 @@ public final class Datasets {
       DataInputStream data = new DataInputStream(in);
       int magic = data.readInt();
       if (magic != IDX_UBYTE_3D) {
-        throw new DatasetException(path + " is not an IDX file of unsigned-byte images (magic "
+        throw new DatasetException(name + " is not an IDX file of unsigned-byte images (magic "
             + String.format(Locale.ROOT, "0x%08x", magic) + ", expected 0x00000803)");
       }
       int count = data.readInt();
       int rows = data.readInt();
       int cols = data.readInt();
       if (count < 0 || rows <= 0 || cols <= 0 || (long) rows * cols > 16_777_216L) {
-        throw new DatasetException(path + " has an impossible IDX header: " + count + " images of " + rows + "x" + cols);
+        throw new DatasetException(name + " has an impossible IDX header: " + count + " images of " + rows + "x" + cols);
       }
       int n = Math.min(count, limit);
       if (n == 0) {
-        throw new DatasetException(path + " holds no images");
+        throw new DatasetException(name + " holds no images");
       }
       ImageShape shape = new ImageShape(1, rows, cols);
       byte[] buffer = new byte[rows * cols];
@@ -90,11 +105,11 @@ public final class Datasets {
         data.readFully(buffer);
         images[k] = toUnit(buffer);
       }
-      return new Dataset(path.toString(), shape, images);
+      return new Dataset(name, shape, images);
     } catch (EOFException e) {
-      throw new DatasetException(path + " is truncated: it ends before the images its header announces", e);
+      throw new DatasetException(name + " is truncated: it ends before the images its header announces", e);
     } catch (IOException e) {
-      throw new DatasetException("cannot read " + path + ": " + e.getMessage(), e);
+      throw new DatasetException("cannot read " + name + ": " + e.getMessage(), e);
     }
   }
 

@@ -208,27 +208,40 @@ public final class DormandPrinceIntegrator implements Integrator {
   }
 
   private void fillStagePoint() {
+    // x + h sum_j a_j k_j, as one axpy per stage: contiguous loops the JIT vectorizes.
     double[] a = A[stage];
-    for (int i = 0; i < x.length; i++) {
-      double sum = 0;
-      for (int j = 0; j < a.length; j++) {
-        sum += a[j] * k[j][i];
+    int n = x.length;
+    System.arraycopy(x, 0, stagePoint, 0, n);
+    for (int j = 0; j < a.length; j++) {
+      double c = h * a[j];
+      if (c == 0) {
+        continue;
       }
-      stagePoint[i] = x[i] + h * sum;
+      double[] kj = k[j];
+      for (int i = 0; i < n; i++) {
+        stagePoint[i] += c * kj[i];
+      }
     }
   }
 
   private void finishAttempt() {
     // stagePoint holds x_new (the 7th stage is evaluated at the fifth-order solution).
-    double sum = 0;
-    for (int i = 0; i < x.length; i++) {
-      double err = 0;
-      for (int j = 0; j < 7; j++) {
-        err += E[j] * k[j][i];
+    int n = x.length;
+    java.util.Arrays.fill(scratch, 0.0);
+    for (int j = 0; j < 7; j++) {
+      double c = h * E[j];
+      if (c == 0) {
+        continue;
       }
-      err *= h;
+      double[] kj = k[j];
+      for (int i = 0; i < n; i++) {
+        scratch[i] += c * kj[i];
+      }
+    }
+    double sum = 0;
+    for (int i = 0; i < n; i++) {
       double scale = atol + Math.max(Math.abs(x[i]), Math.abs(stagePoint[i])) * rtol;
-      double scaled = err / scale;
+      double scaled = scratch[i] / scale;
       sum += scaled * scaled;
     }
     double errorNorm = Math.sqrt(sum / x.length);
