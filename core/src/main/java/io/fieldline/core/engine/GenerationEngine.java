@@ -220,24 +220,24 @@ public final class GenerationEngine implements AutoCloseable {
     evaluations += size;
     largestBatch = Math.max(largestBatch, size);
     Instant after = clock.instant();
-    List<Sample> leaving = new ArrayList<>();
+    boolean anyLeft = false;
     for (int i = 0; i < size; i++) {
       Sample s = active.get(i);
       in[i] = null;
       if (failure != null) {
-        leaving.add(s);
+        anyLeft = true;
         finish(s, result(s, SampleStatus.FAILED, null, "model evaluation failed: " + failure.getMessage(), after));
         continue;
       }
       try {
         s.integrator.accept(out[i]);
       } catch (RuntimeException e) {
-        leaving.add(s);
+        anyLeft = true;
         finish(s, result(s, SampleStatus.FAILED, null, e.getMessage(), after));
         continue;
       }
       if (s.integrator.done()) {
-        leaving.add(s);
+        anyLeft = true;
         double[] x = s.integrator.state().clone();
         SampleResult r = allFinite(x)
             ? result(s, SampleStatus.COMPLETED, x, null, after)
@@ -245,7 +245,7 @@ public final class GenerationEngine implements AutoCloseable {
         finish(s, r);
       }
     }
-    if (!leaving.isEmpty()) {
+    if (anyLeft) {
       active.removeIf(s -> s.finished.get());
     }
     return size;

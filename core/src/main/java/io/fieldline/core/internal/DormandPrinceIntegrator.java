@@ -213,14 +213,17 @@ public final class DormandPrinceIntegrator implements Integrator {
     int n = x.length;
     System.arraycopy(x, 0, stagePoint, 0, n);
     for (int j = 0; j < a.length; j++) {
-      double c = h * a[j];
-      if (c == 0) {
-        continue;
-      }
-      double[] kj = k[j];
-      for (int i = 0; i < n; i++) {
-        stagePoint[i] += c * kj[i];
-      }
+      axpy(h * a[j], k[j], stagePoint);
+    }
+  }
+
+  /** y += c v, skipped for c = 0 (the tableau's zeros). */
+  private static void axpy(double c, double[] v, double[] y) {
+    if (c == 0) {
+      return;
+    }
+    for (int i = 0; i < y.length; i++) {
+      y[i] += c * v[i];
     }
   }
 
@@ -229,14 +232,7 @@ public final class DormandPrinceIntegrator implements Integrator {
     int n = x.length;
     java.util.Arrays.fill(scratch, 0.0);
     for (int j = 0; j < 7; j++) {
-      double c = h * E[j];
-      if (c == 0) {
-        continue;
-      }
-      double[] kj = k[j];
-      for (int i = 0; i < n; i++) {
-        scratch[i] += c * kj[i];
-      }
+      axpy(h * E[j], k[j], scratch);
     }
     double sum = 0;
     for (int i = 0; i < n; i++) {
