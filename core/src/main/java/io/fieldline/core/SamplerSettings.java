@@ -1,7 +1,5 @@
 package io.fieldline.core;
 
-import java.util.Locale;
-
 /**
  * How to integrate one sample: the solver and its settings. Part of an image's identity: the same (model, seed,
  * index, settings) always gives the same image.
@@ -64,10 +62,14 @@ public record SamplerSettings(Solver solver, int steps, double rtol, double atol
     }
   }
 
+  private static String compact(double v) {
+    return new java.math.BigDecimal(Double.toString(v)).stripTrailingZeros().toString().replace("E", "e");
+  }
+
   /** e.g. {@code rk45(rtol=1e-4, atol=1e-4)} or {@code heun(steps=18)}. */
   public String describe() {
     return solver == Solver.RK45
-        ? String.format(Locale.ROOT, "rk45(rtol=%.3g, atol=%.3g)", rtol, atol)
+        ? "rk45(rtol=" + compact(rtol) + ", atol=" + compact(atol) + ")"
         : solver.id() + "(steps=" + steps + ")";
   }
 }
