@@ -49,17 +49,25 @@ public final class Priors {
       return Math.min(Math.max(r, 1.0), p.upperNorm());
     }
     PfgmppPhysics pp = (PfgmppPhysics) physics;
-    double ga = random.nextGamma(halfN);
-    if (pp.isDiffusionLimit()) {
-      return pp.sigmaMax() * Math.sqrt(2 * ga);
+    return pfgmppRadius(physics.dimension(), pp.augmentedDimensions(), pp.sigmaMax(), random);
+  }
+
+  /**
+   * A radius of the PFGM++ perturbation kernel at noise level sigma: R = sigma sqrt(D) sqrt(B / (1 - B)),
+   * B ~ Beta(N/2, D/2) (the prior is the case sigma = sigma_max; training draws it at every sigma). D = infinity
+   * gives sigma times a chi_N variate (the Gaussian kernel).
+   */
+  public static double pfgmppRadius(int n, double d, double sigma, SampleRandom random) {
+    double ga = random.nextGamma(n / 2.0);
+    if (Double.isInfinite(d)) {
+      return sigma * Math.sqrt(2 * ga);
     }
-    double d = pp.augmentedDimensions();
     double gb = random.nextGamma(d / 2);
-    return pp.sigmaMax() * Math.sqrt(d * ga / gb);
+    return sigma * Math.sqrt(d * ga / gb);
   }
 
   /** A uniformly random unit vector of the given dimension. */
-  static double[] direction(int n, SampleRandom random) {
+  public static double[] direction(int n, SampleRandom random) {
     double[] g = new double[n];
     double sumSq;
     do {

@@ -13,6 +13,7 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
+import java.util.Objects;
 
 /**
  * Turns a model specification into a {@link FieldModel}.
@@ -22,8 +23,8 @@ import java.util.Locale;
  *   <li>{@code exact:fashion-mnist}: the exact empirical field of the first {@code exactSize} Fashion-MNIST training
  *       images (Debian's {@code dataset-fashion-mnist}).</li>
  *   <li>{@code exact:PATH}: the same for an IDX file (plain or gzip) or a folder of PNG/JPEG images.</li>
- *   <li>a bundle directory ({@code model.json} + {@code field.onnx}): trained networks; not served by this build
- *       yet, and said so.</li>
+ *   <li>a bundle directory ({@code model.json} + {@code field.onnx}): a trained network, verified and run by ONNX
+ *       Runtime ({@link OnnxFieldModel}).</li>
  * </ul>
  * Exact fields are PFGM (D = 1) with the constants {@code hyper-parameters.py} recommends for the data's average norm,
  * or PFGM++ with D augmented dimensions and EDM's constants.
@@ -42,12 +43,14 @@ public final class ModelLoader {
   private final boolean pfgmpp;
   private final double augmentedDimensions;
   private final int channels;
+  private final String device;
 
   private ModelLoader(Builder b) {
     this.exactSize = b.exactSize;
     this.pfgmpp = b.pfgmpp;
     this.augmentedDimensions = b.augmentedDimensions;
     this.channels = b.channels;
+    this.device = b.device;
   }
 
   /** A new builder; every setting is optional. */
@@ -68,9 +71,8 @@ public final class ModelLoader {
       return exact(spec.substring("exact:".length()));
     }
     Path dir = Path.of(spec);
-    if (Files.isDirectory(dir) && Files.exists(dir.resolve("model.json"))) {
-      throw new ModelException(dir + " is a model bundle; bundles (model.json + field.onnx) are served by the ONNX "
-          + "Runtime engine, which this build does not include yet: use exact:<data>");
+    if (Files.isDirectory(dir) && Files.exists(dir.resolve(ModelBundle.METADATA))) {
+      return OnnxFieldModel.load(dir, device);
     }
     if (!Files.exists(dir)) {
       throw new ModelException("model not found: " + spec + " (expected exact:<data> or a model bundle directory)");
@@ -130,8 +132,15 @@ public final class ModelLoader {
     private boolean pfgmpp;
     private double augmentedDimensions = 128;
     private int channels = 1;
+    private String device = "cpu";
 
     private Builder() {}
+
+    /** The device bundles run on: {@code cpu} (default), {@code cuda[:N]} or {@code tensorrt[:N]}. */
+    public Builder optDevice(String device) {
+      this.device = Objects.requireNonNull(device, "device");
+      return this;
+    }
 
     /** How many data images an exact field uses (the first ones), 1..100,000. Default 256. */
     public Builder optExactSize(int exactSize) {

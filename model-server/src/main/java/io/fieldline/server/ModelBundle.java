@@ -1,0 +1,147 @@
+package io.fieldline.server;
+
+import com.google.gson.Gson;
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParseException;
+import com.google.gson.annotations.SerializedName;
+import io.fieldline.core.ImageShape;
+import io.fieldline.core.PfgmPhysics;
+import io.fieldline.core.PfgmppPhysics;
+import io.fieldline.core.Physics;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.DigestInputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.Objects;
+
+/**
+ * A model bundle: a directory with {@code model.json} (this record), {@code field.onnx} (the network, inputs
+ * {@code x} [batch, N] and {@code cond} [batch], output {@code out} [batch, N+1 or N]) and {@code card.md}.
+ *
+ * <p>Loading checks the format, the physics, the shape and the SHA-256 of {@code field.onnx}, and says which check
+ * failed: a bundle with one flipped byte is refused.
+ *
+ * @param format always {@value #FORMAT}
+ * @param name the model's name (what requests ask for)
+ * @param version the model's version (a positive integer as text)
+ * @param kind {@code pfgm} or {@code pfgmpp}
+ * @param shape image shape
+ * @param physicsJson the constants, written as {@code physics} (see {@link #physics()})
+ * @param network free-form description of the architecture
+ * @param training free-form training summary
+ * @param weightsSha256 lower-case hex SHA-256 of field.onnx
+ */
+public record ModelBundle(String format, String name, String version, String kind, ImageShape shape,
+    @SerializedName("physics") JsonObject physicsJson, JsonObject network, JsonObject training, String weightsSha256) {
+  /** The format tag of this version of the bundle layout. */
+  public static final String FORMAT = "fieldline-bundle/1";
+  /** The metadata file. */
+  public static final String METADATA = "model.json";
+  /** The network file. */
+  public static final String WEIGHTS = "field.onnx";
+  private static final Gson GSON = new GsonBuilder().setPrettyPrinting().disableHtmlEscaping().create();
+
+  /** Describes a physics object as JSON. */
+  public static JsonObject physicsToJson(Physics physics) {
+    JsonObject o = new JsonObject();
+    if (physics instanceof PfgmPhysics p) {
+      o.addProperty("zMax", p.zMax());
+      o.addProperty("zMin", p.zMin());
+      o.addProperty("upperNorm", p.upperNorm());
+      o.addProperty("gamma", p.gamma());
+      o.addProperty("zExp", p.zExp());
+    } else {
+      PfgmppPhysics p = (PfgmppPhysics) physics;
+      o.addProperty("D", p.augmentedDimensions());
+      o.addProperty("sigmaMax", p.sigmaMax());
+      o.addProperty("sigmaMin", p.sigmaMin());
+      o.addProperty("rho", p.rho());
+      o.addProperty("sigmaData", p.sigmaData());
+    }
+    return o;
+  }
+
+  /** The physics this bundle declares. */
+  public Physics physics() {
+    int n = shape.size();
+    try {
+      if (kind.equals("pfgm")) {
+        return new PfgmPhysics(n, num("zMax"), num("zMin"), num("upperNorm"), num("gamma"), num("zExp"));
+      }
+      if (kind.equals("pfgmpp")) {
+        return new PfgmppPhysics(n, num("D"), num("sigmaMax"), num("sigmaMin"), num("rho"), num("sigmaData"));
+      }
+    } catch (IllegalArgumentException e) {
+      throw new ModelException("model.json of " + name + " has invalid physics: " + e.getMessage(), e);
+    }
+    throw new ModelException("model.json of " + name + " has unknown kind '" + kind + "' (expected pfgm or pfgmpp)");
+  }
+
+  private double num(String key) {
+    if (physicsJson == null || !physicsJson.has(key)) {
+      throw new ModelException("model.json of " + name + " lacks physics." + key);
+    }
+    return physicsJson.get(key).getAsDouble();
+  }
+
+  /** Writes model.json into a directory. */
+  public void write(Path dir) throws IOException {
+    Files.writeString(dir.resolve(METADATA), GSON.toJson(this) + "\n", StandardCharsets.UTF_8);
+  }
+
+  /**
+   * Reads and verifies a bundle directory.
+   *
+   * @throws ModelException naming the directory and what is wrong (missing file, bad JSON, wrong format, bad
+   *     physics, hash mismatch)
+   */
+  public static ModelBundle read(Path dir) {
+    Path meta = dir.resolve(METADATA);
+    Path weights = dir.resolve(WEIGHTS);
+    if (!Files.isRegularFile(meta)) {
+      throw new ModelException(dir + " is not a model bundle: " + METADATA + " is missing");
+    }
+    if (!Files.isRegularFile(weights)) {
+      throw new ModelException("model bundle " + dir + " is incomplete: " + WEIGHTS + " is missing");
+    }
+    ModelBundle bundle;
+    try {
+      bundle = GSON.fromJson(Files.readString(meta, StandardCharsets.UTF_8), ModelBundle.class);
+    } catch (IOException | JsonParseException e) {
+      throw new ModelException("cannot read " + meta + ": " + e.getMessage(), e);
+    }
+    if (bundle == null || !FORMAT.equals(bundle.format)) {
+      throw new ModelException(meta + " is not a " + FORMAT + " file (format: "
+          + (bundle == null ? "none" : bundle.format) + ")");
+    }
+    Objects.requireNonNull(bundle.shape, "shape");
+    bundle.physics(); // validates
+    String actual = sha256(weights);
+    if (!actual.equals(bundle.weightsSha256)) {
+      throw new ModelException("model bundle " + dir + " is corrupt: " + WEIGHTS + " has SHA-256 " + actual
+          + " but model.json says " + bundle.weightsSha256);
+    }
+    return bundle;
+  }
+
+  /** Lower-case hex SHA-256 of a file. */
+  public static String sha256(Path file) {
+    try (InputStream in = new DigestInputStream(Files.newInputStream(file), MessageDigest.getInstance("SHA-256"))) {
+      byte[] buffer = new byte[1 << 16];
+      while (in.read(buffer) >= 0) {
+        // digest while reading
+      }
+      return HexFormat.of().formatHex(((DigestInputStream) in).getMessageDigest().digest());
+    } catch (IOException e) {
+      throw new ModelException("cannot read " + file + ": " + e.getMessage(), e);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is always available", e);
+    }
+  }
+}

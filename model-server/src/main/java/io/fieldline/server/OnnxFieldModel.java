@@ -1,0 +1,129 @@
+package io.fieldline.server;
+
+import ai.djl.Device;
+import ai.djl.MalformedModelException;
+import ai.djl.inference.Predictor;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.repository.zoo.Criteria;
+import ai.djl.repository.zoo.ModelNotFoundException;
+import ai.djl.repository.zoo.ZooModel;
+import ai.djl.translate.NoopTranslator;
+import ai.djl.translate.TranslateException;
+import io.fieldline.core.FieldModel;
+import io.fieldline.core.ImageShape;
+import io.fieldline.core.Physics;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Locale;
+
+/**
+ * A trained field network from a {@link ModelBundle}, run by DJL's ONNX Runtime engine.
+ *
+ * <p>Devices: {@code cpu} (default), {@code cuda[:N]} (the CUDA execution provider) and {@code tensorrt[:N]}.
+ * The GPU providers need ONNX Runtime's GPU build on the classpath and an NVIDIA GPU; without them loading fails
+ * with a {@link ModelException} that says so. One predictor per instance: call {@link #evaluate} from one thread
+ * (the engine's device thread). Rows are copied to float32 and back.
+ */
+public final class OnnxFieldModel implements FieldModel {
+  private final ModelBundle bundle;
+  private final Physics physics;
+  private final String name;
+  private final ZooModel<NDList, NDList> model;
+  private final Predictor<NDList, NDList> predictor;
+  private final int n;
+  private final int outDim;
+
+  private OnnxFieldModel(ModelBundle bundle, ZooModel<NDList, NDList> model) {
+    this.bundle = bundle;
+    this.physics = bundle.physics();
+    this.name = bundle.name() + "@" + bundle.version();
+    this.model = model;
+    this.predictor = model.newPredictor();
+    this.n = physics.dimension();
+    this.outDim = physics.outputDimension();
+  }
+
+  /** Loads and verifies a bundle directory onto a device ({@code cpu}, {@code cuda[:N]}, {@code tensorrt[:N]}). */
+  public static OnnxFieldModel load(Path dir, String device) {
+    ModelBundle bundle = ModelBundle.read(dir);
+    Criteria.Builder<NDList, NDList> criteria = Criteria.builder().setTypes(NDList.class, NDList.class)
+        .optModelPath(dir.resolve(ModelBundle.WEIGHTS)).optEngine("OnnxRuntime")
+        .optTranslator(new NoopTranslator());
+    String d = device == null ? "cpu" : device.toLowerCase(Locale.ROOT);
+    int gpu = d.contains(":") ? Integer.parseInt(d.substring(d.indexOf(':') + 1)) : 0;
+    if (d.startsWith("cpu")) {
+      criteria.optDevice(Device.cpu());
+    } else if (d.startsWith("cuda")) {
+      criteria.optDevice(Device.gpu(gpu));
+    } else if (d.startsWith("tensorrt")) {
+      criteria.optDevice(Device.gpu(gpu)).optOption("ortDevice", "TensorRT");
+    } else {
+      throw new ModelException("unknown device '" + device + "' (expected cpu, cuda[:N] or tensorrt[:N])");
+    }
+    try {
+      return new OnnxFieldModel(bundle, criteria.build().loadModel());
+    } catch (ModelNotFoundException | MalformedModelException | IOException | RuntimeException e) {
+      String hint = d.startsWith("cpu") ? "" : " (the " + d + " execution provider needs ONNX Runtime's GPU build "
+          + "(com.microsoft.onnxruntime:onnxruntime_gpu) and an NVIDIA GPU; this one may lack either)";
+      throw new ModelException("cannot load " + dir.resolve(ModelBundle.WEIGHTS) + " on " + d + ": " + e.getMessage()
+          + hint, e);
+    }
+  }
+
+  /** The bundle's metadata. */
+  public ModelBundle bundle() {
+    return bundle;
+  }
+
+  @Override
+  public String name() {
+    return name;
+  }
+
+  @Override
+  public Physics physics() {
+    return physics;
+  }
+
+  @Override
+  public ImageShape shape() {
+    return bundle.shape();
+  }
+
+  @Override
+  public void evaluate(double[][] x, double[] cond, double[][] out, int count) {
+    float[] flat = new float[count * n];
+    float[] c = new float[count];
+    for (int i = 0; i < count; i++) {
+      double[] row = x[i];
+      for (int k = 0; k < n; k++) {
+        flat[i * n + k] = (float) row[k];
+      }
+      c[i] = (float) cond[i];
+    }
+    try (NDManager manager = model.getNDManager().newSubManager()) {
+      NDArray xs = manager.create(flat, new Shape(count, n));
+      xs.setName("x");
+      NDArray cs = manager.create(c, new Shape(count));
+      cs.setName("cond");
+      float[] result = predictor.predict(new NDList(xs, cs)).get(0).toFloatArray();
+      for (int i = 0; i < count; i++) {
+        double[] row = out[i];
+        for (int k = 0; k < outDim; k++) {
+          row[k] = result[i * outDim + k];
+        }
+      }
+    } catch (TranslateException e) {
+      throw new IllegalStateException("ONNX Runtime failed on a batch of " + count + ": " + e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public void close() {
+    predictor.close();
+    model.close();
+  }
+}

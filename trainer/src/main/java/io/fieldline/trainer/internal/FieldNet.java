@@ -1,0 +1,275 @@
+package io.fieldline.trainer.internal;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.AbstractBlock;
+import ai.djl.nn.convolutional.Conv2d;
+import ai.djl.nn.core.Linear;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+
+/**
+ * The field network: inputs x [B, N] (flattened images) and cond [B] (z for PFGM, sigma for PFGM++), output
+ * [B, N + 1] (PFGM: v_x then v_z) or [B, N] (PFGM++: the denoised image). The same contract as
+ * {@link io.fieldline.core.FieldModel}, so an exported network drops into the engine.
+ *
+ * <p>Inside: input scaling c_in = 1 / sqrt(s^2 + sigma_data^2) with s = sigma (PFGM++) or s = sqrt(pi/2) z, the
+ * per-pixel noise level of PFGM's kernel at height z (PFGM feeds raw x in the official code; at z = 40 its pixels
+ * reach ~50, which a small network handles badly); noise embedding of ln(cond)/4 with fixed sinusoids; a U-Net;
+ * PFGM++ adds EDM's skip/output scaling D = c_skip x + c_out F.
+ */
+public final class FieldNet extends AbstractBlock {
+  /** sqrt(pi/2): PFGM's z is E|n| s with n ~ N(0, sigma^2) while the pixel noise is sigma s. */
+  static final double PFGM_NOISE_PER_Z = Math.sqrt(Math.PI / 2);
+  private static final int HALF = 32;
+
+  private final NetConfig config;
+  private final float[] frequencies = new float[HALF];
+  private final Linear embed1;
+  private final Linear embed2;
+  private final Conv2d convIn;
+  private final List<ResBlock> down = new ArrayList<>();
+  private final List<Conv2d> downsample = new ArrayList<>();
+  private final ResBlock middle;
+  private final List<ResBlock> up = new ArrayList<>();
+  private final List<Conv2d> upsample = new ArrayList<>();
+  private final GroupNorm normOut;
+  private final Conv2d convOut;
+  private final Conv2d convOutZ;
+
+  public FieldNet(NetConfig config) {
+    super((byte) 1);
+    this.config = config;
+    for (int k = 0; k < HALF; k++) {
+      frequencies[k] = (float) Math.exp(k * Math.log(1000.0) / (HALF - 1)); // 1 .. 1000
+    }
+    int e = config.embedding();
+    embed1 = addChildBlock("embed1", Layers.linear(e));
+    embed2 = addChildBlock("embed2", Layers.linear(e));
+    int levels = config.mult().length;
+    int ch = config.base() * config.mult()[0];
+    convIn = addChildBlock("conv_in", Layers.conv(ch, 3, 1));
+    Deque<Integer> skips = new ArrayDeque<>();
+    skips.push(ch);
+    for (int l = 0; l < levels; l++) {
+      int width = config.base() * config.mult()[l];
+      for (int b = 0; b < config.blocks(); b++) {
+        down.add(addChildBlock("down" + l + "_" + b, new ResBlock(ch, width, config.groups())));
+        ch = width;
+        skips.push(ch);
+      }
+      if (l < levels - 1) {
+        downsample.add(addChildBlock("downsample" + l, Layers.conv(ch, 3, 2)));
+        skips.push(ch);
+      }
+    }
+    middle = addChildBlock("middle", new ResBlock(ch, ch, config.groups()));
+    for (int l = levels - 1; l >= 0; l--) {
+      int width = config.base() * config.mult()[l];
+      for (int b = 0; b <= config.blocks(); b++) {
+        up.add(addChildBlock("up" + l + "_" + b, new ResBlock(ch + skips.pop(), width, config.groups())));
+        ch = width;
+      }
+      if (l > 0) {
+        upsample.add(addChildBlock("upsample" + l, Layers.conv(ch, 3, 1)));
+      }
+    }
+    normOut = addChildBlock("norm_out", new GroupNorm(ch, config.groups()));
+    convOut = addChildBlock("conv_out", Layers.conv(config.shape().channels(), 3, 1));
+    convOutZ = config.pfgm() ? addChildBlock("conv_out_z", Layers.conv(1, 3, 1)) : null;
+  }
+
+  public NetConfig config() {
+    return config;
+  }
+
+  /** The output convolutions, zero-initialized after initialization (the official init_scale = 0). */
+  public List<Conv2d> outputConvolutions() {
+    return convOutZ == null ? List.of(convOut) : List.of(convOut, convOutZ);
+  }
+
+  @Override
+  protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> p) {
+    NDArray x = inputs.get(0);
+    NDArray cond = inputs.get(1);
+    long batch = x.getShape().get(0);
+    NDArray s = cond.reshape(batch, 1);
+    NDArray noise = config.pfgm() ? s.mul(PFGM_NOISE_PER_Z) : s;
+    float sd2 = (float) (config.sigmaData() * config.sigmaData());
+    NDArray cIn = noise.square().add(sd2).sqrt().pow(-1);
+    NDArray cNoise = s.log().mul(0.25f);
+    NDArray args = cNoise.mul(x.getManager().create(frequencies).reshape(1, HALF));
+    NDArray emb = NDArrays.concat(new NDList(args.sin(), args.cos()), 1);
+    emb = Layers.forward(embed2, ps, Layers.silu(Layers.forward(embed1, ps, emb, training)), training);
+
+    var shape = config.shape();
+    NDArray h = x.mul(cIn).reshape(batch, shape.channels(), shape.height(), shape.width());
+    h = Layers.forward(convIn, ps, h, training);
+    Deque<NDArray> skips = new ArrayDeque<>();
+    skips.push(h);
+    int levels = config.mult().length;
+    int block = 0;
+    for (int l = 0; l < levels; l++) {
+      for (int b = 0; b < config.blocks(); b++) {
+        h = down.get(block++).forward(ps, new NDList(h, emb), training).singletonOrThrow();
+        skips.push(h);
+      }
+      if (l < levels - 1) {
+        h = Layers.forward(downsample.get(l), ps, h, training);
+        skips.push(h);
+      }
+    }
+    h = middle.forward(ps, new NDList(h, emb), training).singletonOrThrow();
+    block = 0;
+    int ups = 0;
+    for (int l = levels - 1; l >= 0; l--) {
+      for (int b = 0; b <= config.blocks(); b++) {
+        h = up.get(block++).forward(ps, new NDList(h.concat(skips.pop(), 1), emb), training).singletonOrThrow();
+      }
+      if (l > 0) {
+        h = Layers.forward(upsample.get(ups++), ps, Layers.upsample(h), training);
+      }
+    }
+    h = Layers.silu(Layers.forward(normOut, ps, h, training));
+    NDArray f = Layers.forward(convOut, ps, h, training).reshape(batch, -1);
+    if (config.pfgm()) {
+      NDArray vz = Layers.forward(convOutZ, ps, h, training).reshape(batch, -1).mean(new int[] {1}, true);
+      return new NDList(f.concat(vz, 1));
+    }
+    // EDM: D = c_skip x + c_out F
+    NDArray denom = s.square().add(sd2);
+    NDArray cSkip = denom.pow(-1).mul(sd2);
+    NDArray cOut = s.mul((float) config.sigmaData()).div(denom.sqrt());
+    return new NDList(x.mul(cSkip).add(f.mul(cOut)));
+  }
+
+  /** Writes the network as an ONNX graph with inputs {@code x} [batch, N], {@code cond} [batch], output {@code out}. */
+  public OnnxGraph export() {
+    var shape = config.shape();
+    int n = shape.size();
+    OnnxGraph g = new OnnxGraph("fieldline_" + (config.pfgm() ? "pfgm" : "pfgmpp"));
+    String x = g.input("x", "batch", n);
+    String cond = g.input("cond", "batch");
+    String s = g.op("Reshape", List.of(cond, g.longs("col", -1, 1)));
+    String noise = config.pfgm() ? g.op("Mul", List.of(s, g.scalar("noise_per_z", (float) PFGM_NOISE_PER_Z))) : s;
+    float sd2 = (float) (config.sigmaData() * config.sigmaData());
+    String cIn = g.op("Reciprocal", List.of(g.op("Sqrt", List.of(g.op("Add",
+        List.of(g.op("Mul", List.of(noise, noise)), g.scalar("sd2", sd2)))))));
+    String cNoise = g.op("Mul", List.of(g.op("Log", List.of(s)), g.scalar("quarter", 0.25f)));
+    String args = g.op("Mul", List.of(cNoise, g.floats("freq", frequencies, 1, HALF)));
+    String emb = g.op("Concat", List.of(g.op("Sin", List.of(args)), g.op("Cos", List.of(args))),
+        OnnxGraph.integer("axis", 1));
+    emb = Layers.linear(g, embed2, Layers.silu(g, Layers.linear(g, embed1, emb)));
+
+    String h = g.op("Reshape", List.of(g.op("Mul", List.of(x, cIn)),
+        g.longs("image", -1, shape.channels(), shape.height(), shape.width())));
+    h = Layers.conv(g, convIn, h, 3, 1);
+    Deque<String> skips = new ArrayDeque<>();
+    skips.push(h);
+    int levels = config.mult().length;
+    int block = 0;
+    for (int l = 0; l < levels; l++) {
+      for (int b = 0; b < config.blocks(); b++) {
+        h = down.get(block++).export(g, h, emb);
+        skips.push(h);
+      }
+      if (l < levels - 1) {
+        h = Layers.conv(g, downsample.get(l), h, 3, 2);
+        skips.push(h);
+      }
+    }
+    h = middle.export(g, h, emb);
+    block = 0;
+    int ups = 0;
+    for (int l = levels - 1; l >= 0; l--) {
+      for (int b = 0; b <= config.blocks(); b++) {
+        String cat = g.op("Concat", List.of(h, skips.pop()), OnnxGraph.integer("axis", 1));
+        h = up.get(block++).export(g, cat, emb);
+      }
+      if (l > 0) {
+        h = Layers.conv(g, upsample.get(ups++), Layers.upsample(g, h), 3, 1);
+      }
+    }
+    h = Layers.silu(g, normOut.export(g, h));
+    String flat = g.longs("flat", 0, -1);
+    String f = g.op("Reshape", List.of(Layers.conv(g, convOut, h, 3, 1), flat));
+    if (config.pfgm()) {
+      String z = g.op("Reshape", List.of(Layers.conv(g, convOutZ, h, 3, 1), flat));
+      String vz = g.op("ReduceMean", List.of(z), OnnxGraph.ints("axes", 1), OnnxGraph.integer("keepdims", 1));
+      g.opInto("Concat", List.of(f, vz), "out", OnnxGraph.integer("axis", 1));
+      g.output("out", "batch", n + 1);
+    } else {
+      String denom = g.op("Add", List.of(g.op("Mul", List.of(s, s)), g.scalar("sd2", sd2)));
+      String cSkip = g.op("Div", List.of(g.scalar("sd2", sd2), denom));
+      String cOut = g.op("Div", List.of(g.op("Mul", List.of(s, g.scalar("sd", (float) config.sigmaData()))),
+          g.op("Sqrt", List.of(denom))));
+      g.opInto("Add", List.of(g.op("Mul", List.of(x, cSkip)), g.op("Mul", List.of(f, cOut))), "out");
+      g.output("out", "batch", n);
+    }
+    return g;
+  }
+
+  @Override
+  public Shape[] getOutputShapes(Shape[] inputShapes) {
+    return new Shape[] {new Shape(inputShapes[0].get(0), config.outputSize())};
+  }
+
+  @Override
+  protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
+    long batch = inputShapes[0].get(0);
+    var shape = config.shape();
+    Shape e = new Shape(batch, config.embedding());
+    embed1.initialize(manager, dataType, new Shape(batch, 2 * HALF));
+    embed2.initialize(manager, dataType, e);
+    long hh = shape.height();
+    long ww = shape.width();
+    int ch = config.base() * config.mult()[0];
+    convIn.initialize(manager, dataType, new Shape(batch, shape.channels(), hh, ww));
+    Deque<Shape> skips = new ArrayDeque<>();
+    skips.push(new Shape(batch, ch, hh, ww));
+    int levels = config.mult().length;
+    int block = 0;
+    for (int l = 0; l < levels; l++) {
+      for (int b = 0; b < config.blocks(); b++) {
+        ResBlock r = down.get(block++);
+        r.initialize(manager, dataType, new Shape(batch, ch, hh, ww), e);
+        ch = r.outChannels();
+        skips.push(new Shape(batch, ch, hh, ww));
+      }
+      if (l < levels - 1) {
+        downsample.get(l).initialize(manager, dataType, new Shape(batch, ch, hh, ww));
+        hh /= 2;
+        ww /= 2;
+        skips.push(new Shape(batch, ch, hh, ww));
+      }
+    }
+    middle.initialize(manager, dataType, new Shape(batch, ch, hh, ww), e);
+    block = 0;
+    int ups = 0;
+    for (int l = levels - 1; l >= 0; l--) {
+      for (int b = 0; b <= config.blocks(); b++) {
+        ResBlock r = up.get(block++);
+        r.initialize(manager, dataType, new Shape(batch, ch + skips.pop().get(1), hh, ww), e);
+        ch = r.outChannels();
+      }
+      if (l > 0) {
+        hh *= 2;
+        ww *= 2;
+        upsample.get(ups++).initialize(manager, dataType, new Shape(batch, ch, hh, ww));
+      }
+    }
+    normOut.initialize(manager, dataType, new Shape(batch, ch, hh, ww));
+    convOut.initialize(manager, dataType, new Shape(batch, ch, hh, ww));
+    if (convOutZ != null) {
+      convOutZ.initialize(manager, dataType, new Shape(batch, ch, hh, ww));
+    }
+  }
+}

@@ -1,0 +1,76 @@
+package io.fieldline.trainer.internal;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Activation;
+import ai.djl.nn.Block;
+import ai.djl.nn.convolutional.Conv2d;
+import ai.djl.nn.core.Linear;
+import ai.djl.training.ParameterStore;
+import java.util.List;
+
+/**
+ * The few layer primitives of the field network, each written twice side by side: as DJL ops for training, and as
+ * ONNX nodes for export. Keeping both in one place is what keeps them equal (a test compares the two).
+ */
+final class Layers {
+  private Layers() {}
+
+  static Conv2d conv(int filters, int kernel, int stride) {
+    return Conv2d.builder().setKernelShape(new Shape(kernel, kernel)).setFilters(filters)
+        .optPadding(new Shape(kernel / 2, kernel / 2)).optStride(new Shape(stride, stride)).build();
+  }
+
+  static Linear linear(int units) {
+    return Linear.builder().setUnits(units).build();
+  }
+
+  static NDArray forward(Block block, ParameterStore ps, NDArray x, boolean training) {
+    return block.forward(ps, new NDList(x), training).singletonOrThrow();
+  }
+
+  /** SiLU = x sigmoid(x). */
+  static NDArray silu(NDArray x) {
+    return Activation.swish(x, 1f);
+  }
+
+  static String silu(OnnxGraph g, String x) {
+    return g.op("Mul", List.of(x, g.op("Sigmoid", List.of(x))));
+  }
+
+  /** Nearest-neighbour 2x upsampling of [B, C, H, W]. */
+  static NDArray upsample(NDArray x) {
+    return x.repeat(2, 2).repeat(3, 2);
+  }
+
+  static String upsample(OnnxGraph g, String x) {
+    String scales = g.floats("scales", new float[] {1, 1, 2, 2}, 4);
+    return g.op("Resize", List.of(x, "", scales), OnnxGraph.string("mode", "nearest"),
+        OnnxGraph.string("coordinate_transformation_mode", "asymmetric"), OnnxGraph.string("nearest_mode", "floor"));
+  }
+
+  static float[] values(Block block, String parameter) {
+    return block.getParameters().get(parameter).getArray().toFloatArray();
+  }
+
+  static long[] shape(Block block, String parameter) {
+    return block.getParameters().get(parameter).getArray().getShape().getShape();
+  }
+
+  /** Conv2d with square kernel, "same" padding and the given stride (the only convolutions the network uses). */
+  static String conv(OnnxGraph g, Conv2d conv, String x, int kernel, int stride) {
+    String w = g.floats("conv_w", values(conv, "weight"), shape(conv, "weight"));
+    String b = g.floats("conv_b", values(conv, "bias"), shape(conv, "bias"));
+    int pad = kernel / 2;
+    return g.op("Conv", List.of(x, w, b), OnnxGraph.ints("kernel_shape", kernel, kernel),
+        OnnxGraph.ints("pads", pad, pad, pad, pad), OnnxGraph.ints("strides", stride, stride));
+  }
+
+  /** Linear y = x W^T + b as Gemm(transB = 1). */
+  static String linear(OnnxGraph g, Linear linear, String x) {
+    String w = g.floats("linear_w", values(linear, "weight"), shape(linear, "weight"));
+    String b = g.floats("linear_b", values(linear, "bias"), shape(linear, "bias"));
+    return g.op("Gemm", List.of(x, w, b), OnnxGraph.integer("transB", 1));
+  }
+}

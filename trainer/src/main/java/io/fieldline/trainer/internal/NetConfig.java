@@ -1,0 +1,50 @@
+package io.fieldline.trainer.internal;
+
+import io.fieldline.core.ImageShape;
+
+/**
+ * The field network's architecture: a U-Net over {@code shape} with {@code base * mult[l]} channels at level l
+ * (each level after the first halves the resolution), {@code blocks} residual blocks per level, GroupNorm with
+ * {@code groups} groups, and a {@code embedding}-wide noise embedding.
+ *
+ * @param shape image shape
+ * @param pfgm true: PFGM output (v_x, v_z), N + 1 values; false: PFGM++ denoiser with EDM preconditioning
+ * @param base channels of the first level
+ * @param mult channel multipliers per level
+ * @param blocks residual blocks per level
+ * @param groups GroupNorm groups (divides every width)
+ * @param embedding embedding width
+ * @param sigmaData EDM's sigma_data (input scaling for both kinds)
+ */
+public record NetConfig(ImageShape shape, boolean pfgm, int base, int[] mult, int blocks, int groups, int embedding,
+    double sigmaData) {
+  public NetConfig {
+    if (base < 1 || blocks < 1 || groups < 1 || embedding < 2 || mult.length < 1) {
+      throw new IllegalArgumentException("invalid network configuration");
+    }
+    int h = shape.height();
+    int w = shape.width();
+    for (int l = 1; l < mult.length; l++) {
+      if (h % 2 != 0 || w % 2 != 0) {
+        throw new IllegalArgumentException(shape + " cannot be halved " + (mult.length - 1) + " times");
+      }
+      h /= 2;
+      w /= 2;
+    }
+    for (int m : mult) {
+      if ((base * m) % groups != 0) {
+        throw new IllegalArgumentException("width " + base * m + " is not divisible by " + groups + " groups");
+      }
+    }
+  }
+
+  /** The default for 28x28 data: 32/64/64 channels at 28/14/7, one block per level. */
+  public static NetConfig small(ImageShape shape, boolean pfgm) {
+    return new NetConfig(shape, pfgm, 32, new int[] {1, 2, 2}, 1, 8, 128, 0.5);
+  }
+
+  /** The output length per sample. */
+  public int outputSize() {
+    return shape.size() + (pfgm ? 1 : 0);
+  }
+}
