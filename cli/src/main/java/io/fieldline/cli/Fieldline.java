@@ -11,8 +11,9 @@ import picocli.CommandLine.Command;
  * model, data), 3 internal error.
  */
 @Command(name = "fieldline", mixinStandardHelpOptions = true, versionProvider = Fieldline.Version.class,
-    description = "Poisson Flow generative models (PFGM, PFGM++): generate images from the command line.",
-    subcommands = {GenerateCommand.class, CommandLine.HelpCommand.class})
+    description = "Poisson Flow generative models (PFGM, PFGM++): generate images, train and export field networks.",
+    subcommands = {GenerateCommand.class, TrainCommand.class, ExportCommand.class,
+        CommandLine.HelpCommand.class})
 public final class Fieldline implements Runnable {
   /** Exit status for bad input. */
   public static final int EXIT_USAGE = 2;

@@ -29,6 +29,11 @@ public final class ProgressBar {
 
   /** Shows {@code done} of the total (throttled). */
   public void update(long done) {
+    update(done, "");
+  }
+
+  /** Shows {@code done} of the total with a detail such as the current loss (throttled). */
+  public void update(long done, String detail) {
     if (!enabled) {
       return;
     }
@@ -37,7 +42,7 @@ public final class ProgressBar {
       return;
     }
     lastDraw = now;
-    out.print('\r' + render(done, (now - startNanos) / 1e9));
+    out.print('\r' + render(done, (now - startNanos) / 1e9) + (detail.isEmpty() ? "" : "  " + detail));
     if (done >= total) {
       out.println();
     }

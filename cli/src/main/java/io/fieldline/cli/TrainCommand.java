@@ -1,0 +1,144 @@
+package io.fieldline.cli;
+
+import io.fieldline.cli.internal.ProgressBar;
+import io.fieldline.core.data.Dataset;
+import io.fieldline.core.data.Datasets;
+import io.fieldline.trainer.FieldTrainer;
+import io.fieldline.trainer.RunInfo;
+import io.fieldline.trainer.TrainSettings;
+import io.fieldline.trainer.TrainingListener;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** {@code fieldline train}: trains a field network; resumable. */
+@Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
+    description = {"Trains a PFGM or PFGM++ field network on the CPU (DJL, PyTorch engine) and writes a run directory: "
+        + "run.json, checkpoint.bin, loss.csv, loss.png.",
+        "Running it again on the same --out resumes from the last checkpoint with the same loss trajectory "
+            + "(a larger --steps extends the run; other settings must match).",
+        "Then: fieldline export RUN_DIR --out MODEL_DIR."},
+    footer = {"", "Examples:",
+        "  fieldline train --kind pfgmpp --D 128 --steps 20000 --out runs/fmnist-pfgmpp",
+        "  fieldline train --kind pfgm --charges 1024 --steps 20000 --out runs/fmnist-pfgm"})
+final class TrainCommand implements Callable<Integer> {
+  @Spec
+  CommandSpec spec;
+
+  @Option(names = "--data", paramLabel = "PATH", defaultValue = "fashion-mnist",
+      description = "Training images: fashion-mnist (Debian's dataset-fashion-mnist, 60,000 images), an IDX file "
+          + "(plain or .gz) or a folder of PNG/JPEG images. Default: ${DEFAULT-VALUE}.")
+  String data;
+
+  @Option(names = "--limit", paramLabel = "N", defaultValue = "60000",
+      description = "Use at most the first N images. Default: ${DEFAULT-VALUE}.")
+  int limit;
+
+  @Option(names = "--channels", paramLabel = "1|3", defaultValue = "1",
+      description = "Image folders only: grey (1) or RGB (3). Default: ${DEFAULT-VALUE}.")
+  int channels;
+
+  @Option(names = "--kind", paramLabel = "pfgm|pfgmpp", required = true,
+      description = "PFGM (D = 1, field regression on a large batch of charges) or PFGM++ (EDM denoising with "
+          + "p_r-kernel noise).")
+  String kind;
+
+  @Option(names = "--D", paramLabel = "D", description = "PFGM++ augmented dimensions (>= 2). Default: 128.")
+  Double augmentedDimensions;
+
+  @Option(names = {"-o", "--out"}, paramLabel = "RUN_DIR", required = true,
+      description = "Run directory (created, or resumed if it holds a checkpoint).")
+  Path out;
+
+  @Option(names = "--steps", paramLabel = "N", description = "Total optimizer steps of the run. Default: 20000.")
+  Long steps;
+
+  @Option(names = "--batch", paramLabel = "B", description = "Images per step that get gradients. Default: 64.")
+  Integer batch;
+
+  @Option(names = "--charges", paramLabel = "B_L",
+      description = "PFGM only: images per step whose exact field (computed in double) is the target. Default: 1024.")
+  Integer charges;
+
+  @Option(names = "--lr", paramLabel = "RATE", description = "Adam's learning rate after warm-up. Default: 2e-4 "
+      + "(PFGM), 1e-3 (PFGM++).")
+  Double learningRate;
+
+  @Option(names = "--warmup", paramLabel = "STEPS", description = "Linear learning-rate warm-up. Default: 1000.")
+  Long warmup;
+
+  @Option(names = "--ema", paramLabel = "DECAY", description = "EMA decay of the exported weights. Default: 0.999.")
+  Double ema;
+
+  @Option(names = "--clip", paramLabel = "NORM", description = "Global gradient-norm clip, 0 = off. Default: 1 "
+      + "(PFGM), 0 (PFGM++).")
+  Double clip;
+
+  @Option(names = "--seed", paramLabel = "S", description = "Seeds initialization, data order and noise. Default: 0.")
+  Long seed;
+
+  @Option(names = "--width", paramLabel = "C", description = "Channels of the first U-Net level (x1, x2, x2 over "
+      + "three levels), a multiple of 8. Default: 32.")
+  Integer width;
+
+  @Option(names = "--z-exp", paramLabel = "Z", description = "PFGM only: the sampler's z_exp recorded in the "
+      + "model (0 = off). Default: 0.")
+  Double zExp;
+
+  @Option(names = "--checkpoint-every", paramLabel = "STEPS", description = "Steps between checkpoints and loss "
+      + "plots. Default: 500.")
+  Long checkpointEvery;
+
+  @Option(names = "--no-progress", description = "Do not draw the progress bar; print a line per checkpoint instead.")
+  boolean noProgress;
+
+  @Override
+  public Integer call() throws Exception {
+    PrintWriter stdout = spec.commandLine().getOut();
+    String k = kind.toLowerCase(Locale.ROOT).replace("++", "pp");
+    if (!k.equals("pfgm") && !k.equals("pfgmpp")) {
+      throw new Fieldline.UsageException("unknown --kind '" + kind + "' (expected pfgm or pfgmpp)");
+    }
+    TrainSettings d = TrainSettings.defaults(k);
+    TrainSettings settings = new TrainSettings(k, k.equals("pfgm") ? 1 : or(augmentedDimensions, d.augmentedDimensions()),
+        or(steps, d.steps()), or(batch, d.batch()), k.equals("pfgm") ? or(charges, d.charges()) : or(batch, d.batch()),
+        or(learningRate, d.learningRate()), or(warmup, d.warmup()), or(ema, d.emaDecay()), or(clip, d.clip()),
+        or(seed, d.seed()), or(width, d.width()), or(zExp, d.zExp()), or(checkpointEvery, d.checkpointEvery()));
+    if (k.equals("pfgm") && augmentedDimensions != null && augmentedDimensions != 1) {
+      throw new Fieldline.UsageException("--D is for --kind pfgmpp (PFGM has D = 1)");
+    }
+    Path path = data.equals("fashion-mnist") ? Datasets.fashionMnistTrain() : Path.of(data);
+    Dataset images = Datasets.load(path, limit, channels);
+    stdout.printf(Locale.ROOT, "training %s on %d images of %s from %s into %s%n", k, images.size(), images.shape(),
+        path, out);
+    stdout.flush();
+    ProgressBar bar = new ProgressBar(System.err, "steps", settings.steps(), !noProgress, System::nanoTime);
+    RunInfo info = FieldTrainer.builder().setData(images).setSettings(settings).setRunDir(out)
+        .optListener(new TrainingListener() {
+          @Override
+          public void onStep(long step, long total, double loss, double gradNorm, double lr) {
+            bar.update(step, String.format(Locale.ROOT, "loss %.4g  lr %.2g", loss, lr));
+          }
+
+          @Override
+          public void onCheckpoint(long step, Path checkpoint) {
+            if (noProgress) {
+              stdout.printf(Locale.ROOT, "checkpoint at step %d: %s%n", step, checkpoint);
+              stdout.flush();
+            }
+          }
+        }).build().train();
+    stdout.printf(Locale.ROOT, "done: %d steps, %d parameters; loss curve %s; next: fieldline export %s --out "
+        + "MODEL_DIR%n", settings.steps(), info.parameters(), out.resolve("loss.png"), out);
+    return 0;
+  }
+
+  private static <T> T or(T value, T fallback) {
+    return value != null ? value : fallback;
+  }
+}

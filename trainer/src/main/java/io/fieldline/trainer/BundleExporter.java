@@ -1,0 +1,153 @@
+package io.fieldline.trainer;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDManager;
+import com.google.gson.JsonObject;
+import io.fieldline.core.SamplerSettings;
+import io.fieldline.core.engine.GenerationEngine;
+import io.fieldline.core.engine.SampleHandle;
+import io.fieldline.core.engine.SampleResult;
+import io.fieldline.core.engine.SampleStatus;
+import io.fieldline.core.engine.SampleTask;
+import io.fieldline.server.ContactSheet;
+import io.fieldline.server.ModelBundle;
+import io.fieldline.server.OnnxFieldModel;
+import io.fieldline.trainer.internal.Checkpoint;
+import io.fieldline.trainer.internal.FieldNet;
+import io.fieldline.trainer.internal.NetConfig;
+import io.fieldline.trainer.internal.Networks;
+import io.fieldline.trainer.internal.OnnxGraph;
+import io.fieldline.trainer.internal.Optimizer;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+
+/**
+ * Turns a training run into a model bundle: the EMA weights of the last checkpoint, exported to ONNX by the project's
+ * own exporter, {@code model.json} with physics and SHA-256, a {@code card.md}, the run's loss curve and a 64-sample
+ * grid generated through the serving path (ONNX Runtime and the engine) with the family's default sampler.
+ */
+public final class BundleExporter {
+  private BundleExporter() {}
+
+  /**
+   * Exports.
+   *
+   * @param runDir a training run directory with a checkpoint
+   * @param out the bundle directory (created)
+   * @param name the model name
+   * @param version the model version
+   * @return the written bundle, loaded back and verified
+   */
+  public static ModelBundle export(Path runDir, Path out, String name, String version) throws IOException {
+    RunInfo info = RunInfo.read(runDir);
+    Path checkpointFile = runDir.resolve("checkpoint.bin");
+    if (!Files.exists(checkpointFile)) {
+      throw new IllegalArgumentException(runDir + " has no checkpoint yet (train for at least "
+          + info.settings().checkpointEvery() + " steps)");
+    }
+    Checkpoint checkpoint = Checkpoint.read(checkpointFile);
+    NetConfig config = FieldTrainer.network(info);
+    Files.createDirectories(out);
+    try (NDManager manager = NDManager.newBaseManager(Device.cpu(), Networks.ENGINE)) {
+      FieldNet net = Networks.create(config, manager, info.settings().seed());
+      try (Optimizer optimizer = new Optimizer(net.getParameters(), manager, 0.9f, 0.999f, 1e-8f)) {
+        optimizer.restore(checkpoint.tensors());
+        optimizer.loadEmaIntoParameters();
+        String doc = "Fieldline " + info.settings().kind() + " field network, " + checkpoint.step() + " steps on "
+            + info.data();
+        Files.write(out.resolve(ModelBundle.WEIGHTS), net.export().model(version, doc).toByteArray());
+      }
+    }
+    JsonObject network = new JsonObject();
+    network.addProperty("architecture", "U-Net, GroupNorm, SiLU, sinusoidal embedding of ln(cond)/4; widths "
+        + config.base() + "x" + java.util.Arrays.toString(config.mult()) + ", " + config.blocks() + " block(s) per level");
+    network.addProperty("parameters", info.parameters());
+    network.addProperty("opset", OnnxGraph.OPSET);
+    network.addProperty("inputs", "x float[batch, " + config.shape().size() + "], cond float[batch] ("
+        + (config.pfgm() ? "z" : "sigma") + ")");
+    network.addProperty("output", "out float[batch, " + config.outputSize() + "]");
+    JsonObject training = new JsonObject();
+    training.addProperty("steps", checkpoint.step());
+    training.addProperty("data", info.data());
+    training.addProperty("images", info.images());
+    training.addProperty("settings", info.settings().fingerprint());
+    training.addProperty("seconds", lastSeconds(runDir));
+    ModelBundle bundle = new ModelBundle(ModelBundle.FORMAT, name, version, info.settings().kind(), info.shape(),
+        info.physics(), network, training, ModelBundle.sha256(out.resolve(ModelBundle.WEIGHTS)));
+    bundle.write(out);
+    if (Files.exists(runDir.resolve("loss.png"))) {
+      Files.copy(runDir.resolve("loss.png"), out.resolve("loss.png"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    }
+    try (OnnxFieldModel model = OnnxFieldModel.load(out, "cpu")) {
+      writeSamples(model, out.resolve("samples.png"));
+    }
+    Files.writeString(out.resolve("card.md"), card(bundle, info, checkpoint.step(), lastSeconds(runDir)));
+    return ModelBundle.read(out);
+  }
+
+  private static void writeSamples(OnnxFieldModel model, Path file) throws IOException {
+    SamplerSettings settings = SamplerSettings.defaultFor(model.physics());
+    List<double[]> samples = new ArrayList<>();
+    try (GenerationEngine engine = GenerationEngine.builder().setModel(model).optMaxBatchSize(64).build()) {
+      List<SampleHandle> handles = new ArrayList<>();
+      for (int i = 0; i < 64; i++) {
+        handles.add(engine.submit(SampleTask.of("card", i, 0, settings)));
+      }
+      engine.start();
+      for (SampleHandle h : handles) {
+        SampleResult r = h.result().get();
+        if (r.status() == SampleStatus.COMPLETED) {
+          samples.add(r.x());
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted while drawing the sample grid", e);
+    } catch (ExecutionException e) {
+      throw new IOException("drawing the sample grid failed: " + e.getCause(), e);
+    }
+    if (!samples.isEmpty()) {
+      Files.write(file, ContactSheet.png(samples, model.shape(), 8, 2,
+          Map.of("Software", "Fieldline", "fieldline.sampler", settings.describe())));
+    }
+  }
+
+  private static double lastSeconds(Path runDir) throws IOException {
+    Path csv = runDir.resolve("loss.csv");
+    if (!Files.exists(csv)) {
+      return 0;
+    }
+    List<String> lines = Files.readAllLines(csv);
+    String last = lines.get(lines.size() - 1);
+    return last.startsWith("step") ? 0 : Double.parseDouble(last.substring(last.lastIndexOf(',') + 1));
+  }
+
+  private static String card(ModelBundle bundle, RunInfo info, long steps, double seconds) {
+    TrainSettings s = info.settings();
+    String command = String.format(Locale.ROOT, "fieldline train --data %s --kind %s%s --steps %d --batch %d%s "
+            + "--lr %s --width %d --seed %d --out RUN_DIR", info.data(), s.kind(),
+        s.kind().equals("pfgmpp") ? " --D " + (long) s.augmentedDimensions() : "", s.steps(), s.batch(),
+        s.kind().equals("pfgm") ? " --charges " + s.charges() : "", s.learningRate(), s.width(), s.seed());
+    return "# " + bundle.name() + " (version " + bundle.version() + ")\n\n"
+        + "A " + (s.kind().equals("pfgm") ? "PFGM (D = 1)" : "PFGM++ (D = " + (long) s.augmentedDimensions() + ")")
+        + " field network for " + info.shape() + " images, trained by Fieldline.\n\n"
+        + "| | |\n|---|---|\n"
+        + "| Data | " + info.data() + " (" + info.images() + " images) |\n"
+        + "| Physics | " + bundle.physics().describe() + " |\n"
+        + "| Network | " + bundle.network().get("architecture").getAsString() + "; " + info.parameters()
+        + " parameters |\n"
+        + "| Training | " + steps + " steps, " + String.format(Locale.ROOT, "%.1f h", seconds / 3600)
+        + " on the machine that trained it; " + s.fingerprint() + " |\n"
+        + "| Weights | field.onnx, SHA-256 " + bundle.weightsSha256() + " |\n\n"
+        + "Training command:\n\n```bash\n" + command + "\nfieldline export RUN_DIR --out " + bundle.name() + "\n```\n\n"
+        + "## Samples\n\n![64 samples, seeds 0, indices 0-63, default sampler](samples.png)\n\n"
+        + "## Loss\n\n![training loss](loss.png)\n\n"
+        + "## Quality\n\nNot evaluated yet: run `fieldline eval --model <this directory>`.\n";
+  }
+}

@@ -1,0 +1,225 @@
+package io.fieldline.trainer;
+
+import ai.djl.Device;
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.GradientCollector;
+import ai.djl.training.ParameterStore;
+import io.fieldline.core.ImageShape;
+import io.fieldline.core.PfgmPhysics;
+import io.fieldline.core.PfgmppPhysics;
+import io.fieldline.core.Physics;
+import io.fieldline.core.SampleRandom;
+import io.fieldline.core.data.Dataset;
+import io.fieldline.trainer.internal.Checkpoint;
+import io.fieldline.trainer.internal.FieldNet;
+import io.fieldline.trainer.internal.LossCurve;
+import io.fieldline.trainer.internal.NetConfig;
+import io.fieldline.trainer.internal.Networks;
+import io.fieldline.trainer.internal.Objective;
+import io.fieldline.trainer.internal.Optimizer;
+import io.fieldline.trainer.internal.PfgmObjective;
+import io.fieldline.trainer.internal.PfgmppObjective;
+import io.fieldline.trainer.internal.TrainingBatch;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Objects;
+
+/**
+ * Trains a field network on the PyTorch engine (CPU natives from Maven Central, offline) and keeps everything a run
+ * needs in its directory: {@code run.json} (settings, physics, data), {@code checkpoint.bin} (weights, EMA, Adam
+ * moments), {@code loss.csv} and {@code loss.png}.
+ *
+ * <p>Resuming: {@link #train()} on a directory with a checkpoint continues from its step. Data order and noise are
+ * counter-based functions of (seed, step), and the optimizer state is restored, so a resumed run follows the same
+ * loss trajectory as an uninterrupted one (up to the non-associativity of multithreaded float sums).
+ *
+ * <p>Objectives: PFGM (D = 1) regresses the normalized empirical field of {@code charges} images, computed in double
+ * by core's exact field; PFGM++ is EDM's denoising loss with p_r-kernel noise. See the spec, sections 2-4 and 10.
+ */
+public final class FieldTrainer {
+  private static final String CHECKPOINT = "checkpoint.bin";
+  private final Dataset data;
+  private final TrainSettings settings;
+  private final Path runDir;
+  private final TrainingListener listener;
+
+  private FieldTrainer(Builder b) {
+    this.data = b.data;
+    this.settings = b.settings;
+    this.runDir = b.runDir;
+    this.listener = b.listener;
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** The physics a run on this data gets. */
+  static Physics physicsFor(TrainSettings s, Dataset data) {
+    int n = data.shape().size();
+    if (s.kind().equals("pfgm")) {
+      return PfgmPhysics.recommended(n, data.averageNorm()).withZExp(s.zExp());
+    }
+    return PfgmppPhysics.edmDefaults(n, s.augmentedDimensions());
+  }
+
+  /** The network of a run. */
+  public static NetConfig network(RunInfo info) {
+    NetConfig small = NetConfig.small(info.shape(), info.settings().kind().equals("pfgm"));
+    return new NetConfig(small.shape(), small.pfgm(), info.settings().width(), small.mult(), small.blocks(),
+        small.groups(), small.embedding(), small.sigmaData());
+  }
+
+  /**
+   * Runs (or resumes) training up to {@code settings.steps()}.
+   *
+   * @return the run's description
+   * @throws IllegalArgumentException if the directory holds a run with other settings
+   */
+  public RunInfo train() throws IOException {
+    Files.createDirectories(runDir);
+    RunInfo info;
+    Path checkpointFile = runDir.resolve(CHECKPOINT);
+    if (Files.exists(runDir.resolve(RunInfo.FILE))) {
+      info = RunInfo.read(runDir);
+      if (!info.settings().fingerprint().equals(settings.fingerprint())) {
+        throw new IllegalArgumentException(runDir + " holds a run with other settings (" + info.settings().fingerprint()
+            + "); use a new --out or the same settings");
+      }
+      info = new RunInfo(settings, info.shape(), info.physics(), info.data(), info.images(), info.kernelDepth(),
+          info.parameters());
+    } else {
+      Physics physics = physicsFor(settings, data);
+      int m = physics instanceof PfgmPhysics ? PfgmPhysics.recommendedM(data.shape().size(), data.averageNorm()) : 0;
+      info = new RunInfo(settings, data.shape(), RunInfo.physicsJson(physics), data.source(), data.size(), m, 0);
+    }
+    NetConfig config = network(info);
+    Physics physics = info.toPhysics();
+    Objective objective = physics instanceof PfgmPhysics p
+        ? new PfgmObjective(p, info.shape(), info.kernelDepth())
+        : new PfgmppObjective((PfgmppPhysics) physics);
+    try (NDManager manager = NDManager.newBaseManager(Device.cpu(), Networks.ENGINE)) {
+      FieldNet net = Networks.create(config, manager, settings.seed());
+      for (var conv : net.outputConvolutions()) {
+        for (var p : conv.getParameters()) {
+          p.getValue().getArray().muli(0); // the official init_scale = 0 for the output layer
+        }
+      }
+      info = new RunInfo(info.settings(), info.shape(), info.physics(), info.data(), info.images(), info.kernelDepth(),
+          Networks.parameterCount(net));
+      info.write(runDir);
+      try (Optimizer optimizer = new Optimizer(net.getParameters(), manager, 0.9f, 0.999f, 1e-8f)) {
+        long step = 0;
+        if (Files.exists(checkpointFile)) {
+          Checkpoint checkpoint = Checkpoint.read(checkpointFile);
+          optimizer.restore(checkpoint.tensors());
+          step = checkpoint.step();
+        }
+        ParameterStore store = new ParameterStore(manager, false);
+        Engine engine = Engine.getEngine(Networks.ENGINE);
+        long startNanos = System.nanoTime();
+        while (step < settings.steps()) {
+          step++;
+          double lr = settings.learningRate() * Math.min(1.0, (double) step / Math.max(1, settings.warmup()));
+          double emaDecay = Math.min(settings.emaDecay(), (1.0 + step) / (10.0 + step));
+          TrainingBatch batch = objective.batch(images(step), settings.batch(), settings.seed(), step);
+          double loss;
+          double gradNorm;
+          try (NDManager scope = manager.newSubManager()) {
+            int n = config.shape().size();
+            NDArray x = scope.create(batch.inputs(), new Shape(batch.size(), n));
+            NDArray cond = scope.create(batch.cond(), new Shape(batch.size()));
+            NDArray target = scope.create(batch.targets(), new Shape(batch.size(), config.outputSize()));
+            NDArray weights = scope.create(batch.weights(), new Shape(batch.size(), 1));
+            NDArray lossArray;
+            try (GradientCollector collector = engine.newGradientCollector()) {
+              NDArray out = net.forward(store, new NDList(x, cond), true).singletonOrThrow();
+              lossArray = out.sub(target).square().sum(new int[] {1}, true).mul(weights).mean()
+                  .mul(config.pfgm() ? 0.5f : 1f);
+              collector.backward(lossArray);
+            }
+            loss = lossArray.getFloat();
+            gradNorm = optimizer.step(scope, step, lr, settings.clip(), emaDecay);
+          }
+          if (!Double.isFinite(loss) || !Double.isFinite(gradNorm)) {
+            throw new IllegalStateException("training diverged at step " + step + " (loss " + loss + ", gradient norm "
+                + gradNorm + "); the last good checkpoint is " + checkpointFile);
+          }
+          LossCurve.append(runDir.resolve("loss.csv"), step, loss, gradNorm, lr,
+              (System.nanoTime() - startNanos) / 1e9);
+          listener.onStep(step, settings.steps(), loss, gradNorm, lr);
+          if (step % settings.checkpointEvery() == 0 || step == settings.steps()) {
+            new Checkpoint(step, settings.fingerprint(), optimizer.snapshot()).write(checkpointFile);
+            LossCurve.plot(runDir.resolve("loss.csv"), runDir.resolve("loss.png"),
+                "Fieldline " + settings.kind() + " training loss (" + info.data() + ")");
+            listener.onCheckpoint(step, checkpointFile);
+          }
+        }
+      }
+    } catch (UncheckedIOException e) {
+      throw e.getCause();
+    }
+    return info;
+  }
+
+  /** The images of a step: counter-based uniform draws (with replacement) from the data set. */
+  private double[][] images(long step) {
+    int count = settings.kind().equals("pfgm") ? settings.charges() : settings.batch();
+    SampleRandom random = new SampleRandom(settings.seed(), step, 1);
+    double[][] out = new double[count][];
+    for (int i = 0; i < count; i++) {
+      out[i] = data.images()[(int) (random.nextDouble() * data.size())];
+    }
+    return out;
+  }
+
+  /** Builder: {@code setX} required, {@code optX} optional. */
+  public static final class Builder {
+    private Dataset data;
+    private TrainSettings settings;
+    private Path runDir;
+    private TrainingListener listener = new TrainingListener() {};
+
+    private Builder() {}
+
+    /** The training images. Required. */
+    public Builder setData(Dataset data) {
+      this.data = Objects.requireNonNull(data, "data");
+      return this;
+    }
+
+    /** The settings. Required. */
+    public Builder setSettings(TrainSettings settings) {
+      this.settings = Objects.requireNonNull(settings, "settings");
+      return this;
+    }
+
+    /** The run directory (created; resumed if it holds a checkpoint). Required. */
+    public Builder setRunDir(Path runDir) {
+      this.runDir = Objects.requireNonNull(runDir, "runDir");
+      return this;
+    }
+
+    /** Progress callbacks. */
+    public Builder optListener(TrainingListener listener) {
+      this.listener = Objects.requireNonNull(listener, "listener");
+      return this;
+    }
+
+    public FieldTrainer build() {
+      if (data == null || settings == null || runDir == null) {
+        throw new IllegalStateException("FieldTrainer needs setData, setSettings and setRunDir");
+      }
+      if (data.size() < 1) {
+        throw new IllegalArgumentException("no training images in " + data.source());
+      }
+      return new FieldTrainer(this);
+    }
+  }
+}

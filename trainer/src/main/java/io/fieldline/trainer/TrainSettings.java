@@ -1,0 +1,92 @@
+package io.fieldline.trainer;
+
+import java.util.Locale;
+
+/**
+ * Settings of a training run. Everything but {@code steps} and {@code checkpointEvery} is part of the run's
+ * fingerprint: resuming with different settings is refused.
+ *
+ * @param kind {@code pfgm} (D = 1) or {@code pfgmpp}
+ * @param augmentedDimensions D for PFGM++ (>= 1, or infinity); 1 for PFGM
+ * @param steps total optimizer steps of the run (resuming continues up to this)
+ * @param batch images per step that receive gradients (B_s)
+ * @param charges PFGM only: images per step whose empirical field forms the target (B_L >= batch)
+ * @param learningRate Adam's peak learning rate
+ * @param warmup linear warm-up steps
+ * @param emaDecay EMA decay (with the warm-up rule min(decay, (1+n)/(10+n)))
+ * @param clip global gradient-norm clip (0 = off)
+ * @param seed seeds initialization, data order and noise
+ * @param width channels of the network's first level (levels are width x 1, 2, 2)
+ * @param zExp PFGM only: the sampler's z_exp written into the bundle (0 = off)
+ * @param checkpointEvery steps between checkpoints
+ */
+public record TrainSettings(String kind, double augmentedDimensions, long steps, int batch, int charges,
+    double learningRate, long warmup, double emaDecay, double clip, long seed, int width, double zExp,
+    long checkpointEvery) {
+
+  public TrainSettings {
+    if (!kind.equals("pfgm") && !kind.equals("pfgmpp")) {
+      throw new IllegalArgumentException("kind must be pfgm or pfgmpp, got " + kind);
+    }
+    if (kind.equals("pfgm") && augmentedDimensions != 1) {
+      throw new IllegalArgumentException("PFGM has D = 1; use kind pfgmpp for D = " + augmentedDimensions);
+    }
+    if (Double.isNaN(augmentedDimensions) || augmentedDimensions < 1) {
+      throw new IllegalArgumentException("D must be >= 1, got " + augmentedDimensions);
+    }
+    positive("steps", steps);
+    positive("batch", batch);
+    if (batch > 4096) {
+      throw new IllegalArgumentException("batch must be at most 4096, got " + batch);
+    }
+    if (charges < batch || charges > 65_536) {
+      throw new IllegalArgumentException("charges must be in batch.." + 65_536 + ", got " + charges);
+    }
+    if (!(learningRate > 0 && learningRate < 1)) {
+      throw new IllegalArgumentException("learning rate must be in (0, 1), got " + learningRate);
+    }
+    if (warmup < 0) {
+      throw new IllegalArgumentException("warmup must be >= 0, got " + warmup);
+    }
+    if (!(emaDecay >= 0 && emaDecay < 1)) {
+      throw new IllegalArgumentException("EMA decay must be in [0, 1), got " + emaDecay);
+    }
+    if (!(clip >= 0) || Double.isInfinite(clip)) {
+      throw new IllegalArgumentException("clip must be >= 0, got " + clip);
+    }
+    positive("width", width);
+    if (width % 8 != 0) {
+      throw new IllegalArgumentException("width must be a multiple of 8 (GroupNorm groups), got " + width);
+    }
+    if (!(zExp >= 0) || Double.isInfinite(zExp)) {
+      throw new IllegalArgumentException("z_exp must be >= 0, got " + zExp);
+    }
+    positive("checkpointEvery", checkpointEvery);
+  }
+
+  private static void positive(String name, long value) {
+    if (value <= 0) {
+      throw new IllegalArgumentException(name + " must be positive, got " + value);
+    }
+  }
+
+  /** Defaults for a kind: PFGM batch 64 over 1024 charges, lr 2e-4, clip 1; PFGM++ D = 128, batch 64, lr 1e-3. */
+  public static TrainSettings defaults(String kind) {
+    boolean pfgm = kind.equals("pfgm");
+    return new TrainSettings(kind, pfgm ? 1 : 128, 20_000, 64, pfgm ? 1024 : 64, pfgm ? 2e-4 : 1e-3, 1000, 0.999,
+        pfgm ? 1.0 : 0.0, 0, 32, 0, 500);
+  }
+
+  /** The settings that must not change across a resume. */
+  public String fingerprint() {
+    return String.format(Locale.ROOT, "kind=%s D=%s batch=%d charges=%d lr=%s warmup=%d ema=%s clip=%s seed=%d "
+            + "width=%d zExp=%s", kind, augmentedDimensions, batch, charges, learningRate, warmup, emaDecay, clip, seed,
+        width, zExp);
+  }
+
+  /** A copy with another step count. */
+  public TrainSettings withSteps(long newSteps) {
+    return new TrainSettings(kind, augmentedDimensions, newSteps, batch, charges, learningRate, warmup, emaDecay, clip,
+        seed, width, zExp, checkpointEvery);
+  }
+}
