@@ -25,7 +25,6 @@ import io.fieldline.trainer.internal.PfgmObjective;
 import io.fieldline.trainer.internal.PfgmppObjective;
 import io.fieldline.trainer.internal.TrainingBatch;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Objects;
@@ -44,6 +43,8 @@ import java.util.Objects;
  */
 public final class FieldTrainer {
   private static final String CHECKPOINT = "checkpoint.bin";
+  private static final int MAX_SKIPPED_IN_A_ROW = 20;
+  private long skipped;
   private final Dataset data;
   private final TrainSettings settings;
   private final Path runDir;
@@ -124,6 +125,7 @@ public final class FieldTrainer {
         ParameterStore store = new ParameterStore(manager, false);
         Engine engine = Engine.getEngine(Networks.ENGINE);
         long startNanos = System.nanoTime();
+        int skippedInARow = 0;
         while (step < settings.steps()) {
           step++;
           double lr = settings.learningRate() * Math.min(1.0, (double) step / Math.max(1, settings.warmup()));
@@ -147,9 +149,21 @@ public final class FieldTrainer {
             loss = lossArray.getFloat();
             gradNorm = optimizer.step(scope, step, lr, settings.clip(), emaDecay);
           }
-          if (!Double.isFinite(loss) || !Double.isFinite(gradNorm)) {
-            throw new IllegalStateException("training diverged at step " + step + " (loss " + loss + ", gradient norm "
-                + gradNorm + "); the last good checkpoint is " + checkpointFile);
+          if (!Double.isFinite(loss)) {
+            throw new IllegalStateException("training diverged at step " + step + " (loss " + loss + "); the last "
+                + "good checkpoint is " + checkpointFile);
+          }
+          if (!Double.isFinite(gradNorm)) {
+            // Like EDM (which passes gradients through nan_to_num), a rare non-finite gradient does not end the run:
+            // the optimizer skipped this update. Many in a row mean the run is broken.
+            if (++skippedInARow > MAX_SKIPPED_IN_A_ROW) {
+              throw new IllegalStateException("training diverged: " + skippedInARow + " non-finite gradients in a row "
+                  + "up to step " + step + "; the last good checkpoint is " + checkpointFile);
+            }
+            skipped++;
+            noteSkipped(step, batch, gradNorm);
+          } else {
+            skippedInARow = 0;
           }
           LossCurve.append(runDir.resolve("loss.csv"), step, loss, gradNorm, lr,
               (System.nanoTime() - startNanos) / 1e9);
@@ -162,10 +176,26 @@ public final class FieldTrainer {
           }
         }
       }
-    } catch (UncheckedIOException e) {
-      throw e.getCause();
     }
     return info;
+  }
+
+  /** Records a skipped update and the conditioning range of its batch in skipped.log, for diagnosis. */
+  private void noteSkipped(long step, TrainingBatch batch, double gradNorm) throws IOException {
+    double lo = Double.POSITIVE_INFINITY;
+    double hi = 0;
+    for (float c : batch.cond()) {
+      lo = Math.min(lo, c);
+      hi = Math.max(hi, c);
+    }
+    Files.writeString(runDir.resolve("skipped.log"), String.format(java.util.Locale.ROOT,
+        "step %d: gradient norm %s, update skipped; cond range [%.4g, %.4g]%n", step, gradNorm, lo, hi),
+        java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
+  }
+
+  /** Updates skipped so far in this process because the gradient was not finite. */
+  public long skippedUpdates() {
+    return skipped;
   }
 
   /** The images of a step: counter-based uniform draws (with replacement) from the data set. */

@@ -27,12 +27,56 @@ public final class Datasets {
   /** Where Debian's {@code dataset-fashion-mnist} package puts Fashion-MNIST. */
   public static final Path FASHION_MNIST_DIR = Path.of("/usr/share/datasets/fashion-mnist");
   private static final int IDX_UBYTE_3D = 0x00000803;
+  private static final int IDX_UBYTE_1D = 0x00000801;
 
   private Datasets() {}
 
   /** The Fashion-MNIST training images of Debian's package. */
   public static Path fashionMnistTrain() {
     return FASHION_MNIST_DIR.resolve("train-images-idx3-ubyte.gz");
+  }
+
+  /** The Fashion-MNIST training labels of Debian's package. */
+  public static Path fashionMnistTrainLabels() {
+    return FASHION_MNIST_DIR.resolve("train-labels-idx1-ubyte.gz");
+  }
+
+  /** The Fashion-MNIST test labels of Debian's package. */
+  public static Path fashionMnistTestLabels() {
+    return FASHION_MNIST_DIR.resolve("t10k-labels-idx1-ubyte.gz");
+  }
+
+  /**
+   * Reads the first {@code limit} labels of an IDX1 unsigned-byte file (plain or gzip).
+   *
+   * @throws DatasetException naming the file if it is missing, not IDX1, or truncated
+   */
+  public static int[] readLabels(Path path, int limit) {
+    if (!Files.exists(path)) {
+      throw new DatasetException("labels not found: " + path);
+    }
+    try (InputStream raw = new BufferedInputStream(Files.newInputStream(path))) {
+      raw.mark(2);
+      int b0 = raw.read();
+      int b1 = raw.read();
+      raw.reset();
+      DataInputStream data = new DataInputStream((b0 == 0x1f && b1 == 0x8b) ? new GZIPInputStream(raw) : raw);
+      int magic = data.readInt();
+      if (magic != IDX_UBYTE_1D) {
+        throw new DatasetException(path + " is not an IDX file of unsigned-byte labels (magic "
+            + String.format(Locale.ROOT, "0x%08x", magic) + ", expected 0x00000801)");
+      }
+      int n = Math.min(data.readInt(), limit);
+      int[] labels = new int[Math.max(n, 0)];
+      for (int i = 0; i < labels.length; i++) {
+        labels[i] = data.readUnsignedByte();
+      }
+      return labels;
+    } catch (EOFException e) {
+      throw new DatasetException(path + " is truncated: it ends before the labels its header announces", e);
+    } catch (IOException e) {
+      throw new DatasetException("cannot read " + path + ": " + e.getMessage(), e);
+    }
   }
 
   /** The Fashion-MNIST test images of Debian's package. */

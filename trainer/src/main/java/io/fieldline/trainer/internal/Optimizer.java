@@ -62,9 +62,9 @@ public final class Optimizer implements AutoCloseable {
     double norm = Math.sqrt(sumSq);
     if (!Double.isFinite(norm)) {
       for (NDArray g : grads) {
-        g.muli(0);
+        g.set(new float[(int) g.size()]);
       }
-      return norm; // skip the update; the caller reports it
+      return norm; // no update this step; the caller decides whether that is fatal
     }
     double scale = clip > 0 && norm > clip ? clip / (norm + 1e-6) : 1.0;
     double stepSize = lr * Math.sqrt(1 - Math.pow(beta2, t)) / (1 - Math.pow(beta1, t));

@@ -1,0 +1,106 @@
+package io.fieldline.trainer.eval;
+
+import io.fieldline.core.FieldModel;
+import io.fieldline.core.SamplerSettings;
+import io.fieldline.core.engine.GenerationEngine;
+import io.fieldline.core.engine.SampleHandle;
+import io.fieldline.core.engine.SampleResult;
+import io.fieldline.core.engine.SampleStatus;
+import io.fieldline.core.engine.SampleTask;
+import io.fieldline.core.data.Dataset;
+import io.fieldline.server.Pixels;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.ExecutionException;
+import java.util.function.LongConsumer;
+
+/**
+ * Measures a model's samples against held-out images in the classifier's feature space: Frechet distance (FD),
+ * the floor (training vs test images through the same features: what a perfect generator of the training
+ * distribution would score with this many images), and k-NN precision/recall. Samples are images (seed 0, indices
+ * 0..n-1) quantized to 8 bits exactly as users receive them.
+ */
+public final class Evaluator {
+  private Evaluator() {}
+
+  /**
+   * One evaluation.
+   *
+   * @param model the model's name
+   * @param sampler the sampler's description
+   * @param n images per set
+   * @param nfe mean field evaluations per image
+   * @param fd Frechet distance, generated vs test
+   * @param floor Frechet distance, training vs test images
+   * @param precision share of generated images on the test manifold
+   * @param recall share of test images on the generated manifold
+   * @param imagesPerSecond generation speed during the evaluation (machine-specific)
+   * @param classifierAccuracy the feature classifier's test accuracy
+   */
+  public record Report(String model, String sampler, int n, double nfe, double fd, double floor, double precision,
+      double recall, double imagesPerSecond, double classifierAccuracy) {
+    /** A markdown table row: model | sampler | NFE | FD | floor | FD/floor | precision | recall. */
+    public String markdownRow() {
+      return String.format(Locale.ROOT, "| %s | %s | %.1f | %.2f | %.2f | %.2f | %.3f | %.3f |", model, sampler, nfe, fd,
+          floor, fd / floor, precision, recall);
+    }
+
+    @Override
+    public String toString() {
+      return String.format(Locale.ROOT, "%s, %s: NFE %.1f, FD %.3f (floor %.3f, ratio %.2f), precision %.3f, recall "
+              + "%.3f, n = %d, %.1f images/s; classifier test accuracy %.4f", model, sampler, nfe, fd, floor,
+          fd / floor, precision, recall, n, imagesPerSecond, classifierAccuracy);
+    }
+  }
+
+  /** Generates n samples, then measures them; {@code progress} sees each finished sample. */
+  public static Report evaluate(FieldModel model, SamplerSettings settings, int n, Classifier classifier,
+      Dataset train, Dataset test, int batch, LongConsumer progress) throws InterruptedException {
+    if (n < 10 || n > test.size() || n > train.size()) {
+      throw new IllegalArgumentException("n must be in 10.." + Math.min(test.size(), train.size()) + ", got " + n);
+    }
+    if (!model.shape().equals(classifier.info().shape())) {
+      throw new IllegalArgumentException("the model makes " + model.shape() + " images, the classifier reads "
+          + classifier.info().shape());
+    }
+    double[][] generated = new double[n][];
+    long nfe = 0;
+    long start = System.nanoTime();
+    try (GenerationEngine engine = GenerationEngine.builder().setModel(model).optMaxBatchSize(batch).build()) {
+      List<SampleHandle> handles = new ArrayList<>();
+      for (int i = 0; i < n; i++) {
+        handles.add(engine.submit(SampleTask.of("eval", i, 0, settings)));
+      }
+      engine.start();
+      int done = 0;
+      for (SampleHandle h : handles) {
+        SampleResult r = h.result().get();
+        if (r.status() != SampleStatus.COMPLETED) {
+          throw new IllegalStateException("sample " + r.task().index() + " " + r.status() + ": " + r.message());
+        }
+        generated[(int) r.task().index()] = quantize(r.x());
+        nfe += r.nfe();
+        progress.accept(++done);
+      }
+    } catch (ExecutionException e) {
+      throw new IllegalStateException(e.getCause());
+    }
+    double seconds = (System.nanoTime() - start) / 1e9;
+    double[][] gen = classifier.features(generated);
+    double[][] testF = classifier.features(Arrays.copyOf(test.images(), n));
+    double[][] trainF = classifier.features(Arrays.copyOf(train.images(), n));
+    double[] pr = Metrics.precisionRecall(testF, gen, 3);
+    return new Report(model.name(), settings.describe(), n, (double) nfe / n, Metrics.frechetDistance(gen, testF),
+        Metrics.frechetDistance(trainF, testF), pr[0], pr[1], n / seconds, classifier.info().testAccuracy());
+  }
+
+  private static double[] quantize(double[] x) {
+    double[] q = new double[x.length];
+    for (int i = 0; i < x.length; i++) {
+      q[i] = Pixels.toByte(x[i]) / 127.5 - 1;
+    }
+    return q;
+  }
+}
