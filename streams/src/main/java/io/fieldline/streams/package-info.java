@@ -1,4 +1,5 @@
 /**
- * The Kafka Streams generation pipeline: validation, fan-out, device-pinned generator processors, status, dead letters, metrics, and the Confluent-API schema-registry client and serde. Arrives with issue #4.
+ * The Kafka Streams generation pipeline (issue #4). Ready so far: {@link io.fieldline.streams.registry}, the
+ * Confluent-API schema-registry client and the Avro serde in the Confluent wire format.
  */
 package io.fieldline.streams;
