@@ -20,7 +20,7 @@ import org.apache.avro.SchemaCompatibility;
  * (the integration tests run a real Apicurio registry). Compatibility uses Avro's own SchemaCompatibility
  * (BACKWARD: the new schema can read data written with every earlier one). Can be told to fail with 503.
  */
-final class FakeRegistry implements AutoCloseable {
+public final class FakeRegistry implements AutoCloseable {
   private static final Gson GSON = new Gson();
   private final HttpServer server;
   private final Map<String, Integer> ids = new HashMap<>();
@@ -29,13 +29,13 @@ final class FakeRegistry implements AutoCloseable {
   final AtomicInteger failuresToInject = new AtomicInteger();
   final AtomicInteger calls = new AtomicInteger();
 
-  FakeRegistry() throws IOException {
+  public FakeRegistry() throws IOException {
     server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
     server.createContext("/", this::handle);
     server.start();
   }
 
-  String url() {
+  public String url() {
     return "http://127.0.0.1:" + server.getAddress().getPort();
   }
 

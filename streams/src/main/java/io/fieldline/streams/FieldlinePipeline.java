@@ -1,0 +1,219 @@
+package io.fieldline.streams;
+
+import io.fieldline.core.engine.EngineListener;
+import io.fieldline.schemas.CancelRequest;
+import io.fieldline.schemas.GeneratedImage;
+import io.fieldline.schemas.GenerationRequest;
+import io.fieldline.schemas.GenerationStatus;
+import io.fieldline.schemas.ProgressEvent;
+import io.fieldline.schemas.RequestProgress;
+import io.fieldline.schemas.SampleTask;
+import io.fieldline.server.ModelCatalog;
+import io.fieldline.streams.internal.BinarySerde;
+import io.fieldline.streams.internal.CancellationUpdater;
+import io.fieldline.streams.internal.DeviceEngines;
+import io.fieldline.streams.internal.GeneratorProcessor;
+import io.fieldline.streams.internal.RequestValidator;
+import io.fieldline.streams.internal.StatusProcessor;
+import io.fieldline.streams.internal.ValidateProcessor;
+import io.fieldline.streams.registry.AvroSerde;
+import io.fieldline.streams.registry.SchemaRegistryClient;
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.Objects;
+import java.util.Properties;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.state.Stores;
+
+/**
+ * The Fieldline generation pipeline as a Kafka Streams topology (design.md sections 2 and 4):
+ *
+ * <pre>
+ * requests (raw) -> validate -> samples (one per image)      -> generator -> images
+ *                            \-> progress (ACCEPTED/REJECTED)            \-> progress -> status
+ *                            \-> requests.dlq (raw, error headers)
+ * control (CancelRequest) -> global store "cancellations" (read by every generator)
+ * </pre>
+ *
+ * <p>Exactly once: the application runs with {@code exactly_once_v2}; the ODE runs on the device engines' threads,
+ * never inside a transaction; finished images are forwarded and their tasks deleted from the changelogged store in the
+ * same transaction by a wall-clock punctuator.
+ */
+public final class FieldlinePipeline implements AutoCloseable {
+  private final Topics topics;
+  private final SchemaRegistryClient registry;
+  private final ModelCatalog catalog;
+  private final PipelineLimits limits;
+  private final InstantSource clock;
+  private final Duration interval;
+  private final DeviceEngines engines;
+
+  private FieldlinePipeline(Builder b) {
+    this.topics = b.topics;
+    this.registry = b.registry;
+    this.catalog = b.catalog;
+    this.limits = b.limits;
+    this.clock = b.clock;
+    this.interval = b.interval;
+    this.engines = new DeviceEngines(b.catalog, b.device, b.maxBatchSize, b.clock, b.engineThreads, b.listener);
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** The topics this pipeline reads and writes. */
+  public Topics topics() {
+    return topics;
+  }
+
+  /** The device engines (tests step them by hand when built with {@code optEngineThreads(false)}). */
+  public DeviceEngines engines() {
+    return engines;
+  }
+
+  /** The processor topology. */
+  public Topology topology() {
+    AvroSerde<GenerationRequest> requestSerde = new AvroSerde<>(registry, GenerationRequest.class, false);
+    AvroSerde<SampleTask> sampleSerde = new AvroSerde<>(registry, SampleTask.class, false);
+    AvroSerde<ProgressEvent> progressSerde = new AvroSerde<>(registry, ProgressEvent.class, false);
+    AvroSerde<GeneratedImage> imageSerde = new AvroSerde<>(registry, GeneratedImage.class, false);
+    AvroSerde<GenerationStatus> statusSerde = new AvroSerde<>(registry, GenerationStatus.class, false);
+    AvroSerde<CancelRequest> cancelSerde = new AvroSerde<>(registry, CancelRequest.class, false);
+    RequestValidator validator = new RequestValidator(catalog, limits);
+
+    Topology t = new Topology();
+    t.addSource("requests", Serdes.ByteArray().deserializer(), Serdes.ByteArray().deserializer(), topics.requests());
+    t.addProcessor("validate", () -> new ValidateProcessor(topics, requestSerde.deserializer(), validator, clock),
+        "requests");
+    t.addSink(ValidateProcessor.TO_SAMPLES, topics.samples(), Serdes.String().serializer(), sampleSerde.serializer(),
+        "validate");
+    t.addSink(ValidateProcessor.TO_PROGRESS, topics.progress(), Serdes.String().serializer(),
+        progressSerde.serializer(), "validate");
+    t.addSink(ValidateProcessor.TO_DLQ, topics.deadLetters(), Serdes.String().serializer(),
+        Serdes.ByteArray().serializer(), "validate");
+
+    t.addSource("samples", Serdes.String().deserializer(), sampleSerde.deserializer(), topics.samples());
+    t.addProcessor("generator", () -> new GeneratorProcessor(catalog, engines, clock, interval), "samples");
+    t.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(GeneratorProcessor.PENDING_STORE),
+        Serdes.String(), new BinarySerde<>(SampleTask.class)), "generator");
+    t.addSink(GeneratorProcessor.TO_IMAGES, topics.images(), Serdes.String().serializer(), imageSerde.serializer(),
+        "generator");
+    t.addSink(GeneratorProcessor.TO_PROGRESS, topics.progress(), Serdes.String().serializer(),
+        progressSerde.serializer(), "generator");
+
+    t.addSource("progress", Serdes.String().deserializer(), progressSerde.deserializer(), topics.progress());
+    t.addProcessor("status", StatusProcessor::new, "progress");
+    t.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(StatusProcessor.PROGRESS_STORE),
+        Serdes.String(), new BinarySerde<>(RequestProgress.class)), "status");
+    t.addSink("status-sink", topics.status(), Serdes.String().serializer(), statusSerde.serializer(), "status");
+
+    t.addGlobalStore(Stores.timestampedKeyValueStoreBuilder(
+            Stores.persistentTimestampedKeyValueStore(GeneratorProcessor.CANCELLATIONS_STORE), Serdes.String(),
+            new BinarySerde<>(CancelRequest.class)).withLoggingDisabled(), "control", Serdes.String().deserializer(),
+        cancelSerde.deserializer(), topics.control(), "cancellations", CancellationUpdater::new);
+    return t;
+  }
+
+  /**
+   * Starts the pipeline. {@code kafka} holds any Kafka Streams / client settings (bootstrap.servers, SASL/SSL, ...);
+   * exactly_once_v2 is set unless the caller set a processing guarantee.
+   */
+  public KafkaStreams start(Properties kafka) {
+    Properties p = new Properties();
+    p.putAll(kafka);
+    p.putIfAbsent(StreamsConfig.APPLICATION_ID_CONFIG, "fieldline");
+    p.putIfAbsent(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
+    KafkaStreams streams = new KafkaStreams(topology(), p);
+    streams.start();
+    return streams;
+  }
+
+  /** Stops the engines (close KafkaStreams first). */
+  @Override
+  public void close() {
+    engines.close();
+  }
+
+  /** Builder: {@code setRegistry} and {@code setCatalog} required. */
+  public static final class Builder {
+    private Topics topics = Topics.defaults();
+    private SchemaRegistryClient registry;
+    private ModelCatalog catalog;
+    private PipelineLimits limits = PipelineLimits.defaults();
+    private String device = "cpu";
+    private int maxBatchSize = 64;
+    private InstantSource clock = InstantSource.system();
+    private boolean engineThreads = true;
+    private Duration interval = Duration.ofMillis(100);
+    private EngineListener listener = new EngineListener() {};
+
+    private Builder() {}
+
+    public Builder setRegistry(SchemaRegistryClient registry) {
+      this.registry = Objects.requireNonNull(registry, "registry");
+      return this;
+    }
+
+    public Builder setCatalog(ModelCatalog catalog) {
+      this.catalog = Objects.requireNonNull(catalog, "catalog");
+      return this;
+    }
+
+    public Builder optTopics(Topics topics) {
+      this.topics = Objects.requireNonNull(topics, "topics");
+      return this;
+    }
+
+    public Builder optLimits(PipelineLimits limits) {
+      this.limits = Objects.requireNonNull(limits, "limits");
+      return this;
+    }
+
+    /** The device name of this instance's engines. Default {@code cpu}. */
+    public Builder optDevice(String device) {
+      this.device = Objects.requireNonNull(device, "device");
+      return this;
+    }
+
+    /** Engine batch size. Default 64. */
+    public Builder optMaxBatchSize(int maxBatchSize) {
+      this.maxBatchSize = maxBatchSize;
+      return this;
+    }
+
+    /** Clock for deadlines and timestamps. Default the system clock. */
+    public Builder optClock(InstantSource clock) {
+      this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /** false: engines do not get threads (tests step them). Default true. */
+    public Builder optEngineThreads(boolean engineThreads) {
+      this.engineThreads = engineThreads;
+      return this;
+    }
+
+    /** How often finished samples are collected (wall-clock punctuation). Default 100 ms. */
+    public Builder optCollectInterval(Duration interval) {
+      this.interval = Objects.requireNonNull(interval, "interval");
+      return this;
+    }
+
+    /** Engine metrics listener. */
+    public Builder optListener(EngineListener listener) {
+      this.listener = Objects.requireNonNull(listener, "listener");
+      return this;
+    }
+
+    public FieldlinePipeline build() {
+      if (registry == null || catalog == null) {
+        throw new IllegalStateException("FieldlinePipeline needs setRegistry and setCatalog");
+      }
+      return new FieldlinePipeline(this);
+    }
+  }
+}

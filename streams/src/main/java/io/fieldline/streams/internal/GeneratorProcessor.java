@@ -1,0 +1,197 @@
+package io.fieldline.streams.internal;
+
+import io.fieldline.core.FieldModel;
+import io.fieldline.core.SamplerSettings;
+import io.fieldline.core.Solver;
+import io.fieldline.core.engine.SampleHandle;
+import io.fieldline.core.engine.SampleResult;
+import io.fieldline.core.engine.SampleStatus;
+import io.fieldline.schemas.CancelRequest;
+import io.fieldline.schemas.GeneratedImage;
+import io.fieldline.schemas.ProgressKind;
+import io.fieldline.schemas.SampleTask;
+import io.fieldline.server.ModelCatalog;
+import io.fieldline.server.OnnxFieldModel;
+import io.fieldline.server.SampleImages;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Queue;
+import java.util.Set;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.processor.PunctuationType;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
+import org.apache.kafka.streams.state.ValueAndTimestamp;
+
+/**
+ * The generator of one stream task. Each SampleTask is written to a changelogged store and handed to the device
+ * engine, which integrates it on its own thread; a wall-clock punctuator collects finished samples, forwards their
+ * images and progress, and deletes their tasks, all in the stream thread's current (exactly-once) transaction. After a
+ * crash the store is restored and its tasks are submitted again; samples are deterministic, so the regenerated image is
+ * the same. When the task closes (rebalance, shutdown) its samples are withdrawn from the engine; the store keeps them
+ * for whoever owns the partition next.
+ */
+public final class GeneratorProcessor implements Processor<String, SampleTask, String, Object> {
+  public static final String PENDING_STORE = "pending-samples";
+  public static final String CANCELLATIONS_STORE = "cancellations";
+  public static final String TO_IMAGES = "images-sink";
+  public static final String TO_PROGRESS = "generator-progress-sink";
+
+  private record Finished(String key, SampleTask task, SampleResult result) {}
+
+  private final ModelCatalog catalog;
+  private final DeviceEngines engines;
+  private final InstantSource clock;
+  private final Duration interval;
+  private final Queue<Finished> finished = new ConcurrentLinkedQueue<>();
+  private final Map<String, SampleHandle> inFlight = new HashMap<>();
+  private final Map<String, ModelCatalog.Entry> entries = new HashMap<>();
+  private ProcessorContext<String, Object> context;
+  private KeyValueStore<String, SampleTask> pending;
+  private ReadOnlyKeyValueStore<String, ValueAndTimestamp<CancelRequest>> cancellations;
+  private volatile boolean closed;
+
+  public GeneratorProcessor(ModelCatalog catalog, DeviceEngines engines, InstantSource clock, Duration interval) {
+    this.catalog = catalog;
+    this.engines = engines;
+    this.clock = clock;
+    this.interval = interval;
+  }
+
+  @Override
+  public void init(ProcessorContext<String, Object> context) {
+    this.context = context;
+    this.pending = context.getStateStore(PENDING_STORE);
+    this.cancellations = context.getStateStore(CANCELLATIONS_STORE);
+    try (KeyValueIterator<String, SampleTask> it = pending.all()) {
+      while (it.hasNext()) {
+        KeyValue<String, SampleTask> kv = it.next();
+        submit(kv.key, kv.value); // restored after a restart or a rebalance
+      }
+    }
+    context.schedule(interval, PunctuationType.WALL_CLOCK_TIME, t -> drain());
+  }
+
+  @Override
+  public void process(Record<String, SampleTask> record) {
+    SampleTask task = record.value();
+    if (task == null) {
+      return;
+    }
+    if (isCancelled(task.getRequestId())) {
+      emitProgress(task, ProgressKind.CANCELLED, "cancelled before it started", clock.instant());
+      return;
+    }
+    pending.put(record.key(), task);
+    submit(record.key(), task);
+  }
+
+  private boolean isCancelled(String requestId) {
+    return cancellations.get(requestId) != null;
+  }
+
+  private void submit(String key, SampleTask task) {
+    if (inFlight.containsKey(key)) {
+      return;
+    }
+    ModelCatalog.Entry entry;
+    try {
+      entry = entry(task);
+    } catch (RuntimeException e) {
+      finished.add(new Finished(key, task, new SampleResult(null, SampleStatus.FAILED, null, 0, Duration.ZERO,
+          Duration.ZERO, "model " + task.getModel() + "@" + task.getModelVersion() + " is unavailable: "
+          + e.getMessage())));
+      return;
+    }
+    var spec = task.getSampler();
+    SamplerSettings settings = new SamplerSettings(Solver.parse(spec.getSolver()), spec.getSteps(), spec.getRtol(),
+        spec.getAtol());
+    Instant deadline = task.getDeadlineEpochMs() == null ? null : Instant.ofEpochMilli(task.getDeadlineEpochMs());
+    var core = new io.fieldline.core.engine.SampleTask(task.getRequestId(), task.getIndex(), task.getSeed(), settings,
+        task.getPriority(), deadline);
+    SampleHandle handle = engines.engine(entry).submit(core);
+    inFlight.put(key, handle);
+    handle.result().thenAccept(r -> {
+      if (!closed) {
+        finished.add(new Finished(key, task, r));
+      }
+    });
+  }
+
+  private ModelCatalog.Entry entry(SampleTask task) {
+    String k = task.getModel() + "@" + task.getModelVersion();
+    ModelCatalog.Entry e = entries.get(k);
+    if (e == null) {
+      e = catalog.resolve(task.getModel(), task.getModelVersion()).orElseThrow(() ->
+          new IllegalStateException("no longer in the catalog"));
+      entries.put(k, e);
+    }
+    return e;
+  }
+
+  /** Forwards what the engine finished and deletes those tasks; cancels requests cancelled since. */
+  void drain() {
+    Instant now = clock.instant();
+    Finished f;
+    while ((f = finished.poll()) != null) {
+      inFlight.remove(f.key());
+      SampleResult r = f.result();
+      if (r.status() == SampleStatus.COMPLETED) {
+        emitImage(f.task(), r, now);
+        emitProgress(f.task(), ProgressKind.COMPLETED, null, now);
+      } else {
+        ProgressKind kind = switch (r.status()) {
+          case EXPIRED -> ProgressKind.EXPIRED;
+          case CANCELLED -> ProgressKind.CANCELLED;
+          default -> ProgressKind.FAILED;
+        };
+        emitProgress(f.task(), kind, r.message(), now);
+      }
+      pending.delete(f.key());
+    }
+    Set<String> requests = new HashSet<>();
+    inFlight.forEach((key, h) -> requests.add(h.task().requestId()));
+    for (String id : requests) {
+      if (isCancelled(id)) {
+        inFlight.values().stream().filter(h -> h.task().requestId().equals(id)).toList().forEach(SampleHandle::cancel);
+      }
+    }
+  }
+
+  private void emitImage(SampleTask task, SampleResult r, Instant now) {
+    ModelCatalog.Entry entry = entry(task);
+    FieldModel model = catalog.load(entry);
+    byte[] png = SampleImages.png(model, r.task(), r.x(), r.nfe());
+    String sha = model instanceof OnnxFieldModel onnx ? onnx.bundle().weightsSha256() : "";
+    GeneratedImage image = GeneratedImage.newBuilder().setRequestId(task.getRequestId()).setIndex(task.getIndex())
+        .setSeed(task.getSeed()).setPng(ByteBuffer.wrap(png)).setWidth(model.shape().width())
+        .setHeight(model.shape().height()).setChannels(model.shape().channels()).setModel(entry.name())
+        .setModelVersion(entry.version()).setModelSha256(sha).setSampler(r.task().settings().describe())
+        .setNfe(r.nfe()).setQueueMs(r.queueTime().toMillis()).setComputeMs(r.computeTime().toMillis())
+        .setLabels(task.getLabels()).build();
+    context.forward(new Record<>(task.getRequestId(), (Object) image, now.toEpochMilli()), TO_IMAGES);
+  }
+
+  private void emitProgress(SampleTask task, ProgressKind kind, String reason, Instant now) {
+    context.forward(new Record<>(task.getRequestId(), (Object) ValidateProcessor.progress(task.getRequestId(), kind,
+        task.getIndex(), task.getTotal(), reason, now), now.toEpochMilli()), TO_PROGRESS);
+  }
+
+  @Override
+  public void close() {
+    closed = true;
+    inFlight.values().forEach(SampleHandle::cancel); // withdraw: the store keeps the tasks for the next owner
+    inFlight.clear();
+    finished.clear();
+  }
+}

@@ -1,0 +1,122 @@
+package io.fieldline.streams.internal;
+
+import io.fieldline.core.FieldModel;
+import io.fieldline.core.PfgmPhysics;
+import io.fieldline.core.SamplerSettings;
+import io.fieldline.core.Solver;
+import io.fieldline.schemas.GenerationRequest;
+import io.fieldline.schemas.SamplerSpec;
+import io.fieldline.server.ModelCatalog;
+import io.fieldline.server.ModelException;
+import io.fieldline.streams.PipelineLimits;
+import java.time.Instant;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Checks a decoded request against the limits and the model catalog, and resolves what the generators need: the
+ * model entry and the full sampler settings (defaults filled in). A rejection carries a reason a user can act on.
+ */
+public final class RequestValidator {
+  /** The outcome: either accepted (entry and settings) or rejected (reason). */
+  public record Verdict(ModelCatalog.Entry model, SamplerSettings settings, String rejection) {
+    static Verdict reject(String reason) {
+      return new Verdict(null, null, reason);
+    }
+
+    public boolean accepted() {
+      return rejection == null;
+    }
+  }
+
+  private final ModelCatalog catalog;
+  private final PipelineLimits limits;
+
+  public RequestValidator(ModelCatalog catalog, PipelineLimits limits) {
+    this.catalog = catalog;
+    this.limits = limits;
+  }
+
+  /** Validates a request that arrived with {@code key} at {@code now}. */
+  public Verdict validate(String key, GenerationRequest r, Instant now) {
+    String id = r.getRequestId();
+    if (id == null || id.isBlank()) {
+      return Verdict.reject("requestId is empty");
+    }
+    if (id.length() > limits.maxRequestIdLength()) {
+      return Verdict.reject("requestId has " + id.length() + " characters, the limit is " + limits.maxRequestIdLength());
+    }
+    if (key != null && !key.equals(id)) {
+      return Verdict.reject("record key '" + abbreviate(key) + "' differs from requestId '" + abbreviate(id)
+          + "' (the key must be the requestId, so all records of a request share a partition)");
+    }
+    if (r.getCount() < 1) {
+      return Verdict.reject("count must be at least 1, got " + r.getCount());
+    }
+    if (r.getCount() > limits.maxCount()) {
+      return Verdict.reject("count " + r.getCount() + " is over the limit of " + limits.maxCount() + " images");
+    }
+    if (Math.abs(r.getPriority()) > limits.maxPriority()) {
+      return Verdict.reject("priority must be within +-" + limits.maxPriority() + ", got " + r.getPriority());
+    }
+    if (r.getDeadlineEpochMs() != null && r.getDeadlineEpochMs() <= now.toEpochMilli()) {
+      return Verdict.reject("deadline " + Instant.ofEpochMilli(r.getDeadlineEpochMs()) + " has already passed");
+    }
+    if (r.getClientId() != null && r.getClientId().length() > limits.maxRequestIdLength()) {
+      return Verdict.reject("clientId is longer than " + limits.maxRequestIdLength() + " characters");
+    }
+    Map<String, String> labels = r.getLabels();
+    if (labels != null) {
+      if (labels.size() > limits.maxLabels()) {
+        return Verdict.reject(labels.size() + " labels, the limit is " + limits.maxLabels());
+      }
+      for (Map.Entry<String, String> e : labels.entrySet()) {
+        if (e.getKey().length() > limits.maxLabelLength() || e.getValue().length() > limits.maxLabelLength()) {
+          return Verdict.reject("label '" + abbreviate(e.getKey()) + "' is longer than " + limits.maxLabelLength()
+              + " characters");
+        }
+      }
+    }
+    Optional<ModelCatalog.Entry> entry;
+    try {
+      entry = catalog.resolve(r.getModel(), r.getModelVersion());
+    } catch (ModelException e) {
+      return Verdict.reject(e.getMessage());
+    }
+    if (entry.isEmpty()) {
+      return Verdict.reject("unknown model '" + abbreviate(r.getModel()) + "'"
+          + (r.getModelVersion() == null ? "" : " version '" + abbreviate(r.getModelVersion()) + "'"));
+    }
+    FieldModel model;
+    try {
+      model = catalog.load(entry.get());
+    } catch (RuntimeException e) {
+      return Verdict.reject("model '" + r.getModel() + "' cannot be loaded: " + e.getMessage());
+    }
+    try {
+      return new Verdict(entry.get(), settings(r.getSampler(), model), null);
+    } catch (IllegalArgumentException e) {
+      return Verdict.reject("sampler: " + e.getMessage());
+    }
+  }
+
+  /** The full settings of a request's sampler for a model (defaults as in {@code fieldline generate}). */
+  public static SamplerSettings settings(SamplerSpec spec, FieldModel model) {
+    boolean pfgm = model.physics() instanceof PfgmPhysics;
+    if (spec == null) {
+      return SamplerSettings.defaultFor(model.physics());
+    }
+    Solver solver = Solver.parse(spec.getSolver());
+    if (pfgm && spec.getSolver().trim().equalsIgnoreCase("edm")) {
+      throw new IllegalArgumentException("edm is PFGM++'s sampler; " + model.name() + " is a PFGM model");
+    }
+    int steps = spec.getSteps() != null ? spec.getSteps() : pfgm ? 100 : 18;
+    double rtol = spec.getRtol() != null ? spec.getRtol() : 1e-4;
+    double atol = spec.getAtol() != null ? spec.getAtol() : rtol;
+    return new SamplerSettings(solver, steps, rtol, atol);
+  }
+
+  private static String abbreviate(String s) {
+    return s == null ? "null" : s.length() <= 40 ? s : s.substring(0, 40) + "...";
+  }
+}

@@ -1,0 +1,255 @@
+package io.fieldline.streams;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.fieldline.core.FieldModel;
+import io.fieldline.core.Flows;
+import io.fieldline.core.SamplerSettings;
+import io.fieldline.core.Solver;
+import io.fieldline.core.data.IdxFixtures;
+import io.fieldline.schemas.CancelRequest;
+import io.fieldline.schemas.GeneratedImage;
+import io.fieldline.schemas.GenerationRequest;
+import io.fieldline.schemas.GenerationStatus;
+import io.fieldline.schemas.RequestState;
+import io.fieldline.schemas.SamplerSpec;
+import io.fieldline.server.ModelCatalog;
+import io.fieldline.server.ModelLoader;
+import io.fieldline.server.SampleImages;
+import io.fieldline.streams.registry.AvroSerde;
+import io.fieldline.streams.registry.FakeRegistry;
+import io.fieldline.streams.registry.SchemaRegistryClient;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.TestInputTopic;
+import org.apache.kafka.streams.TestOutputTopic;
+import org.apache.kafka.streams.TopologyTestDriver;
+import org.apache.kafka.streams.test.TestRecord;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The topology on Kafka Streams' TopologyTestDriver, with the engines stepped by hand and an injected clock: no
+ * sleeps. The schema registry here is an in-process stand-in; it-tests run the same flows on a real broker and
+ * registry.
+ */
+class PipelineTopologyTest {
+  @TempDir
+  Path dir;
+
+  private final MutableClock clock = new MutableClock();
+  private FakeRegistry registry;
+  private SchemaRegistryClient client;
+  private ModelCatalog catalog;
+  private FieldlinePipeline pipeline;
+  private TopologyTestDriver driver;
+  private TestInputTopic<byte[], byte[]> requests;
+  private TestInputTopic<String, CancelRequest> control;
+  private TestOutputTopic<String, GeneratedImage> images;
+  private TestOutputTopic<String, GenerationStatus> status;
+  private TestOutputTopic<String, byte[]> deadLetters;
+  private AvroSerde<GenerationRequest> requestSerde;
+
+  static final class MutableClock implements InstantSource {
+    private Instant now = Instant.parse("2026-01-01T00:00:00Z");
+
+    @Override
+    public synchronized Instant instant() {
+      return now;
+    }
+
+    synchronized void advance(Duration d) {
+      now = now.plus(d);
+    }
+  }
+
+  @BeforeEach
+  void setUp() throws Exception {
+    registry = new FakeRegistry();
+    client = SchemaRegistryClient.builder().setUrl(registry.url()).build();
+    Path data = IdxFixtures.write(dir.resolve("tiny.idx"), 6, 4, 4, 1, false);
+    catalog = ModelCatalog.builder().optAlias("tiny", "exact:" + data).optAlias("tinypp", "exact:" + data)
+        .optLoader(ModelLoader.builder().optExactSize(6).build()).build();
+    pipeline = FieldlinePipeline.builder().setRegistry(client).setCatalog(catalog).optClock(clock)
+        .optEngineThreads(false).optLimits(new PipelineLimits(100, 32, 4, 16, 10)).build();
+    Properties props = new Properties();
+    props.put(StreamsConfig.APPLICATION_ID_CONFIG, "test");
+    props.put(StreamsConfig.STATE_DIR_CONFIG, dir.resolve("state").toString());
+    driver = new TopologyTestDriver(pipeline.topology(), props, clock.instant());
+    Topics t = pipeline.topics();
+    requestSerde = new AvroSerde<>(client, GenerationRequest.class, false);
+    requests = driver.createInputTopic(t.requests(), Serdes.ByteArray().serializer(), Serdes.ByteArray().serializer());
+    control = driver.createInputTopic(t.control(), Serdes.String().serializer(),
+        new AvroSerde<>(client, CancelRequest.class, false).serializer());
+    images = driver.createOutputTopic(t.images(), Serdes.String().deserializer(),
+        new AvroSerde<>(client, GeneratedImage.class, false).deserializer());
+    status = driver.createOutputTopic(t.status(), Serdes.String().deserializer(),
+        new AvroSerde<>(client, GenerationStatus.class, false).deserializer());
+    deadLetters = driver.createOutputTopic(t.deadLetters(), Serdes.String().deserializer(),
+        Serdes.ByteArray().deserializer());
+  }
+
+  @AfterEach
+  void tearDown() {
+    driver.close();
+    pipeline.close();
+    catalog.close();
+    registry.close();
+  }
+
+  private static GenerationRequest.Builder request(String id, int count) {
+    return GenerationRequest.newBuilder().setRequestId(id).setModel("tiny").setCount(count).setSeed(7)
+        .setSampler(SamplerSpec.newBuilder().setSolver("heun").setSteps(6).build());
+  }
+
+  private void send(GenerationRequest r) {
+    requests.pipeInput(r.getRequestId().getBytes(StandardCharsets.UTF_8),
+        requestSerde.serializer().serialize(pipeline.topics().requests(), r));
+  }
+
+  /** Runs the engines dry and lets the collector punctuate. */
+  private void work() {
+    pipeline.engines().runUntilIdle();
+    driver.advanceWallClockTime(Duration.ofMillis(200));
+  }
+
+  private Map<String, GenerationStatus> latestStatus() {
+    return status.readKeyValuesToMap();
+  }
+
+  @Test
+  void shouldEmitEveryImageOnceByteIdenticalToTheLibraryAndReportDone() {
+    send(request("a", 5).build());
+    send(request("b", 3).setSeed(8).build());
+    work();
+    List<TestRecord<String, GeneratedImage>> out = images.readRecordsToList();
+    assertEquals(8, out.size());
+    Set<String> seen = new HashSet<>();
+    FieldModel model = catalog.load(catalog.resolve("tiny", null).orElseThrow());
+    for (TestRecord<String, GeneratedImage> r : out) {
+      GeneratedImage image = r.value();
+      assertTrue(seen.add(image.getRequestId() + "/" + image.getIndex()), "duplicate " + image.getIndex());
+      var task = io.fieldline.core.engine.SampleTask.of(image.getRequestId(), image.getIndex(), image.getSeed(),
+          SamplerSettings.fixed(Solver.HEUN, 6));
+      Flows.Result expected = Flows.sample(model, task.settings(), image.getSeed(), image.getIndex());
+      byte[] png = new byte[image.getPng().remaining()];
+      image.getPng().get(png);
+      assertArrayEquals(SampleImages.png(model, task, expected.x(), expected.nfe()), png);
+      assertEquals(11, image.getNfe());
+    }
+    Map<String, GenerationStatus> s = latestStatus();
+    assertEquals(RequestState.DONE, s.get("a").getState());
+    assertEquals(5, s.get("a").getDone());
+    assertEquals(5, s.get("a").getTotal());
+    assertEquals(RequestState.DONE, s.get("b").getState());
+  }
+
+  @Test
+  void shouldReportRunningProgressBeforeDone() {
+    send(request("a", 3).build());
+    List<GenerationStatus> first = status.readValuesToList();
+    assertEquals(RequestState.ACCEPTED, first.get(first.size() - 1).getState());
+    work();
+    List<RequestState> states = status.readValuesToList().stream().map(GenerationStatus::getState)
+        .collect(Collectors.toList());
+    assertEquals(List.of(RequestState.RUNNING, RequestState.RUNNING, RequestState.DONE), states);
+  }
+
+  @Test
+  void shouldRejectBadRequestsWithAReasonAndKeepServingGoodOnes() {
+    String longText = "x".repeat(40);
+    GenerationRequest[] bad = {
+        request("", 1).build(),
+        request(longText, 1).build(),
+        request("c1", 0).build(),
+        request("c2", -5).build(),
+        request("c3", 1000).build(),
+        request("m1", 1).setModel("nope").build(),
+        request("m2", 1).setModel("../../etc/passwd").build(),
+        request("m3", 1).setModelVersion("9").build(),
+        request("s1", 1).setSampler(SamplerSpec.newBuilder().setSolver("sideways").build()).build(),
+        request("s2", 1).setSampler(SamplerSpec.newBuilder().setSolver("euler").setSteps(0).build()).build(),
+        request("s3", 1).setSampler(SamplerSpec.newBuilder().setSolver("euler").setSteps(20_000).build()).build(),
+        request("s4", 1).setSampler(SamplerSpec.newBuilder().setSolver("rk45").setRtol(Double.NaN).build()).build(),
+        request("s5", 1).setSampler(SamplerSpec.newBuilder().setSolver("rk45").setRtol(-1.0).build()).build(),
+        request("s6", 1).setSampler(SamplerSpec.newBuilder().setSolver("rk45").setAtol(5.0).build()).build(),
+        request("s7", 1).setSampler(SamplerSpec.newBuilder().setSolver("edm").build()).build(),
+        request("p1", 1).setPriority(11).build(),
+        request("d1", 1).setDeadlineEpochMs(clock.instant().minusSeconds(1).toEpochMilli()).build(),
+        request("l1", 1).setLabels(Map.of("a", "1", "b", "2", "c", "3", "d", "4", "e", "5")).build(),
+        request("l2", 1).setLabels(Map.of("k", longText)).build(),
+        request("i1", 1).setClientId(longText).build(),
+    };
+    for (GenerationRequest r : bad) {
+      send(r);
+    }
+    requests.pipeInput("g1".getBytes(StandardCharsets.UTF_8), new byte[] {1, 2, 3, 4, 5, 6});
+    requests.pipeInput("g2".getBytes(StandardCharsets.UTF_8), new byte[] {0, 0, 0, 0, 99, 2});
+    requests.pipeInput("g3".getBytes(StandardCharsets.UTF_8), new byte[] {0, 0});
+    requests.pipeInput("g4".getBytes(StandardCharsets.UTF_8), (byte[]) null);
+    requests.pipeInput("other-key".getBytes(StandardCharsets.UTF_8),
+        requestSerde.serializer().serialize(pipeline.topics().requests(), request("k1", 1).build()));
+    send(request("good", 2).build());
+    work();
+    List<TestRecord<String, byte[]>> dlq = deadLetters.readRecordsToList();
+    assertEquals(bad.length + 5, dlq.size());
+    for (TestRecord<String, byte[]> r : dlq) {
+      assertNotNull(r.headers().lastHeader("fieldline.error"), "error header");
+      assertTrue(new String(r.headers().lastHeader("fieldline.source").value(), StandardCharsets.UTF_8)
+          .startsWith(pipeline.topics().requests()));
+    }
+    Map<String, GenerationStatus> s = latestStatus();
+    for (String id : List.of("c1", "c2", "c3", "m1", "m2", "m3", "s1", "s2", "s3", "s4", "s5", "s6", "s7", "p1", "d1",
+        "l1", "l2", "i1", "g1", "g2", "g3", "g4", "k1")) {
+      GenerationStatus st = s.get(id);
+      assertNotNull(st, id);
+      assertEquals(RequestState.REJECTED, st.getState(), id);
+      assertTrue(st.getReason() != null && !st.getReason().isBlank(), id);
+    }
+    assertTrue(s.get("c3").getReason().contains("limit"), s.get("c3").getReason());
+    assertTrue(s.get("m1").getReason().contains("unknown model"), s.get("m1").getReason());
+    assertTrue(s.get("g2").getReason().contains("unknown schema id"), s.get("g2").getReason());
+    assertEquals(RequestState.DONE, s.get("good").getState());
+    assertEquals(2, images.readRecordsToList().size());
+  }
+
+  @Test
+  void shouldCancelTheRemainingImagesOfARequest() {
+    send(request("doomed", 4).build());
+    send(request("fine", 2).build());
+    control.pipeInput("doomed", CancelRequest.newBuilder().setRequestId("doomed").setReason("user").build());
+    driver.advanceWallClockTime(Duration.ofMillis(200)); // the collector sees the cancellation and withdraws
+    work();
+    Map<String, GenerationStatus> s = latestStatus();
+    assertEquals(RequestState.CANCELLED, s.get("doomed").getState());
+    assertEquals(0, s.get("doomed").getDone());
+    assertEquals(RequestState.DONE, s.get("fine").getState());
+    assertTrue(images.readRecordsToList().stream().noneMatch(r -> r.value().getRequestId().equals("doomed")));
+  }
+
+  @Test
+  void shouldExpireImagesWhoseDeadlinePassesWhileQueued() {
+    send(request("late", 3).setDeadlineEpochMs(clock.instant().plusSeconds(5).toEpochMilli()).build());
+    clock.advance(Duration.ofSeconds(6));
+    work();
+    GenerationStatus s = latestStatus().get("late");
+    assertEquals(RequestState.EXPIRED, s.getState());
+    assertEquals(3, s.getFailed());
+  }
+}
