@@ -1,0 +1,168 @@
+package io.fieldline.it;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.fieldline.core.FieldModel;
+import io.fieldline.core.Flows;
+import io.fieldline.core.SamplerSettings;
+import io.fieldline.core.Solver;
+import io.fieldline.core.data.IdxFixtures;
+import io.fieldline.schemas.GeneratedImage;
+import io.fieldline.schemas.GenerationRequest;
+import io.fieldline.schemas.GenerationStatus;
+import io.fieldline.schemas.RequestState;
+import io.fieldline.schemas.SamplerSpec;
+import io.fieldline.server.ModelCatalog;
+import io.fieldline.server.ModelLoader;
+import io.fieldline.server.SampleImages;
+import io.fieldline.streams.FieldlinePipeline;
+import io.fieldline.streams.Topics;
+import io.fieldline.streams.registry.AvroSerde;
+import io.fieldline.streams.registry.SchemaRegistryClient;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StreamsConfig;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The pipeline on a real KRaft broker and a real Apicurio registry, exactly once. */
+class PipelineIT {
+  private static EmbeddedKafka kafka;
+  private static RegistryServer registry;
+  private static Path dir;
+
+  @BeforeAll
+  static void start() throws Exception {
+    dir = Files.createTempDirectory("fieldline-it");
+    kafka = EmbeddedKafka.start();
+    registry = RegistryServer.start();
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    if (registry != null) {
+      registry.close();
+    }
+    if (kafka != null) {
+      kafka.close();
+    }
+  }
+
+  @Test
+  void shouldEmitEachImageOnceForTwentyRequestsAndReportDone() throws Exception {
+    Topics topics = Topics.withPrefix("it1.");
+    kafka.createTopics(2, topics.requests(), topics.control(), topics.progress(), topics.images(), topics.status(),
+        topics.deadLetters());
+    kafka.createTopics(4, topics.samples());
+    Path data = IdxFixtures.write(dir.resolve("tiny.idx"), 6, 4, 4, 1, false);
+    SchemaRegistryClient client = SchemaRegistryClient.builder().setUrl(registry.confluentUrl()).build();
+    try (ModelCatalog catalog = ModelCatalog.builder().optAlias("tiny", "exact:" + data)
+        .optLoader(ModelLoader.builder().optExactSize(6).build()).build();
+         FieldlinePipeline pipeline = FieldlinePipeline.builder().setRegistry(client).setCatalog(catalog)
+             .optTopics(topics).optCollectInterval(Duration.ofMillis(50)).build()) {
+      Properties props = new Properties();
+      props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+      props.put(StreamsConfig.APPLICATION_ID_CONFIG, "fieldline-it1");
+      props.put(StreamsConfig.STATE_DIR_CONFIG, dir.resolve("state").toString());
+      props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, "100");
+      KafkaStreams streams = pipeline.start(props);
+      try {
+        Map<String, Integer> counts = new HashMap<>();
+        AvroSerde<GenerationRequest> requestSerde = new AvroSerde<>(client, GenerationRequest.class, false);
+        try (KafkaProducer<String, GenerationRequest> producer = new KafkaProducer<>(Map.of(
+            ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()), new StringSerializer(),
+            requestSerde.serializer())) {
+          for (int i = 0; i < 20; i++) {
+            int count = 1 + (i * 7) % 9;
+            String id = "req-" + i;
+            counts.put(id, count);
+            producer.send(new ProducerRecord<>(topics.requests(), id, GenerationRequest.newBuilder().setRequestId(id)
+                .setModel("tiny").setCount(count).setSeed(100 + i).setPriority(i % 3)
+                .setSampler(SamplerSpec.newBuilder().setSolver("heun").setSteps(6).build()).build()));
+          }
+        }
+        int expected = counts.values().stream().mapToInt(Integer::intValue).sum();
+        Map<String, byte[]> images = new HashMap<>();
+        int received = 0;
+        Map<String, GenerationStatus> statuses = new HashMap<>();
+        try (KafkaConsumer<String, GeneratedImage> imageConsumer = consumer(client, GeneratedImage.class, "i");
+             KafkaConsumer<String, GenerationStatus> statusConsumer = consumer(client, GenerationStatus.class, "s")) {
+          imageConsumer.subscribe(List.of(topics.images()));
+          statusConsumer.subscribe(List.of(topics.status()));
+          long deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos();
+          while ((received < expected || !allDone(statuses, counts)) && System.nanoTime() < deadline) {
+            for (ConsumerRecord<String, GeneratedImage> r : imageConsumer.poll(Duration.ofMillis(200))) {
+              GeneratedImage image = r.value();
+              byte[] png = new byte[image.getPng().remaining()];
+              image.getPng().get(png);
+              byte[] previous = images.put(image.getRequestId() + "/" + image.getIndex(), png);
+              assertTrue(previous == null, "duplicate image " + image.getRequestId() + "/" + image.getIndex());
+              received++;
+            }
+            for (ConsumerRecord<String, GenerationStatus> r : statusConsumer.poll(Duration.ofMillis(50))) {
+              statuses.put(r.key(), r.value());
+            }
+          }
+          // A little longer: nothing more may arrive.
+          for (int i = 0; i < 5; i++) {
+            received += imageConsumer.poll(Duration.ofMillis(200)).count();
+          }
+        }
+        assertEquals(expected, received, "every image exactly once");
+        assertEquals(expected, images.size());
+        for (Map.Entry<String, Integer> e : counts.entrySet()) {
+          GenerationStatus s = statuses.get(e.getKey());
+          assertEquals(RequestState.DONE, s.getState(), e.getKey());
+          assertEquals(e.getValue(), s.getTotal());
+          assertEquals(e.getValue(), s.getDone());
+        }
+        FieldModel model = catalog.load(catalog.resolve("tiny", null).orElseThrow());
+        SamplerSettings heun = SamplerSettings.fixed(Solver.HEUN, 6);
+        Set<String> checked = new HashSet<>();
+        for (int i = 0; i < 20; i += 3) {
+          String key = "req-" + i + "/0";
+          var task = io.fieldline.core.engine.SampleTask.of("req-" + i, 0, 100 + i, heun);
+          Flows.Result r = Flows.sample(model, heun, 100 + i, 0);
+          assertArrayEquals(SampleImages.png(model, task, r.x(), r.nfe()), images.get(key), key);
+          checked.add(key);
+        }
+        assertEquals(7, checked.size());
+      } finally {
+        streams.close(Duration.ofSeconds(30));
+      }
+    }
+  }
+
+  private static boolean allDone(Map<String, GenerationStatus> statuses, Map<String, Integer> counts) {
+    return counts.keySet().stream().allMatch(id -> statuses.containsKey(id)
+        && statuses.get(id).getState() == RequestState.DONE);
+  }
+
+  private static <T extends org.apache.avro.specific.SpecificRecord> KafkaConsumer<String, T> consumer(
+      SchemaRegistryClient client, Class<T> type, String group) {
+    return new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
+        ConsumerConfig.GROUP_ID_CONFIG, "it-" + group + "-" + System.nanoTime(),
+        ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
+        ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"), new StringDeserializer(),
+        new AvroSerde<>(client, type, false).deserializer());
+  }
+}

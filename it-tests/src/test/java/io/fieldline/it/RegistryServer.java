@@ -1,0 +1,88 @@
+package io.fieldline.it;
+
+import java.io.IOException;
+import java.net.HttpURLConnection;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * A real Apicurio Registry (2.4.2, in-memory storage) as a child process, built by the it-tests/registry module.
+ * Its Confluent-compatible API is {@link #confluentUrl()}.
+ */
+public final class RegistryServer implements AutoCloseable {
+  private final Process process;
+  private final int port;
+  private final Path log;
+
+  private RegistryServer(Process process, int port, Path log) {
+    this.process = process;
+    this.port = port;
+    this.log = log;
+  }
+
+  /** Starts the registry on a free port and waits (up to 2 minutes) until it answers. */
+  public static RegistryServer start() throws IOException, InterruptedException {
+    String jar = System.getProperty("fieldline.registry.jar",
+        "registry/target/fieldline-registry-app-0.1.0-SNAPSHOT-runner.jar");
+    if (!Files.isRegularFile(Path.of(jar))) {
+      throw new IllegalStateException("the Apicurio registry jar is missing: " + jar
+          + " (build it with: mvn -pl it-tests/registry -am package -DskipTests)");
+    }
+    int port;
+    try (ServerSocket socket = new ServerSocket(0)) {
+      port = socket.getLocalPort();
+    }
+    Path log = Files.createTempFile("apicurio", ".log");
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    Process p = new ProcessBuilder(List.of(java, "-Xmx384m", "-Dquarkus.http.port=" + port, "-jar", jar))
+        .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    RegistryServer server = new RegistryServer(p, port, log);
+    long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
+    while (System.nanoTime() < deadline) {
+      if (!p.isAlive()) {
+        throw new IllegalStateException("the registry exited with " + p.exitValue() + "; log: " + Files.readString(log));
+      }
+      if (server.ready()) {
+        return server;
+      }
+      Thread.sleep(250);
+    }
+    server.close();
+    throw new IllegalStateException("the registry did not answer within 2 minutes; log: " + log);
+  }
+
+  private boolean ready() {
+    try {
+      HttpURLConnection c = (HttpURLConnection) URI.create(confluentUrl() + "/subjects").toURL().openConnection();
+      c.setConnectTimeout(500);
+      c.setReadTimeout(1000);
+      return c.getResponseCode() == 200;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  /** The Confluent-compatible API. */
+  public String confluentUrl() {
+    return "http://127.0.0.1:" + port + "/apis/ccompat/v7";
+  }
+
+  /** Apicurio's own v2 API (for Apicurio's serdes). */
+  public String apicurioUrl() {
+    return "http://127.0.0.1:" + port + "/apis/registry/v2";
+  }
+
+  @Override
+  public void close() {
+    process.destroy();
+    try {
+      process.waitFor();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}
