@@ -19,6 +19,8 @@ import io.fieldline.server.ModelLoader;
 import io.fieldline.server.SampleImages;
 import io.fieldline.streams.FieldlinePipeline;
 import io.fieldline.streams.Topics;
+import io.fieldline.streams.local.LocalKafka;
+import io.fieldline.streams.local.LocalRegistry;
 import io.fieldline.streams.registry.AvroSerde;
 import io.fieldline.streams.registry.SchemaRegistryClient;
 import java.nio.file.Files;
@@ -46,15 +48,15 @@ import org.junit.jupiter.api.Test;
 
 /** The pipeline on a real KRaft broker and a real Apicurio registry, exactly once. */
 class PipelineIT {
-  private static EmbeddedKafka kafka;
-  private static RegistryServer registry;
+  private static LocalKafka kafka;
+  private static LocalRegistry registry;
   private static Path dir;
 
   @BeforeAll
   static void start() throws Exception {
     dir = Files.createTempDirectory("fieldline-it");
-    kafka = EmbeddedKafka.start();
-    registry = RegistryServer.start();
+    kafka = LocalKafka.start();
+    registry = LocalRegistry.start();
   }
 
   @AfterAll

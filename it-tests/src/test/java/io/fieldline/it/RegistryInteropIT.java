@@ -6,6 +6,7 @@ import io.apicurio.registry.serde.avro.AvroKafkaDeserializer;
 import io.apicurio.registry.serde.avro.AvroKafkaSerializer;
 import io.fieldline.schemas.GenerationRequest;
 import io.fieldline.schemas.SamplerSpec;
+import io.fieldline.streams.local.LocalRegistry;
 import io.fieldline.streams.registry.AvroSerde;
 import io.fieldline.streams.registry.SchemaRegistryClient;
 import java.util.Map;
@@ -18,11 +19,11 @@ import org.junit.jupiter.api.Test;
  * other's bytes through one real registry.
  */
 class RegistryInteropIT {
-  private static RegistryServer registry;
+  private static LocalRegistry registry;
 
   @BeforeAll
   static void start() throws Exception {
-    registry = RegistryServer.start();
+    registry = LocalRegistry.start();
   }
 
   @AfterAll

@@ -1,4 +1,4 @@
-package io.fieldline.it;
+package io.fieldline.streams.local;
 
 import java.io.IOException;
 import java.net.HttpURLConnection;
@@ -10,27 +10,53 @@ import java.time.Duration;
 import java.util.List;
 
 /**
- * A real Apicurio Registry (2.4.2, in-memory storage) as a child process, built by the it-tests/registry module.
- * Its Confluent-compatible API is {@link #confluentUrl()}.
+ * A real Apicurio Registry (2.4.2, in-memory storage) as a child process, for `fieldline demo` and the integration
+ * tests. The runnable jar is built by the it-tests/registry module; {@link #defaultJar()} finds it. Its
+ * Confluent-compatible API is {@link #confluentUrl()}; stopping the process discards every schema.
  */
-public final class RegistryServer implements AutoCloseable {
+public final class LocalRegistry implements AutoCloseable {
   private final Process process;
   private final int port;
   private final Path log;
 
-  private RegistryServer(Process process, int port, Path log) {
+  private LocalRegistry(Process process, int port, Path log) {
     this.process = process;
     this.port = port;
     this.log = log;
   }
 
+  /** The jar's file name. */
+  public static final String JAR = "fieldline-registry-app-0.1.0-SNAPSHOT-runner.jar";
+
+  /**
+   * The registry jar: the system property {@code fieldline.registry.jar}, else {@code it-tests/registry/target/}
+   * under the working directory or one of its parents.
+   */
+  public static Path defaultJar() {
+    String property = System.getProperty("fieldline.registry.jar");
+    if (property != null) {
+      return Path.of(property);
+    }
+    for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
+      Path candidate = dir.resolve("it-tests/registry/target").resolve(JAR);
+      if (Files.isRegularFile(candidate)) {
+        return candidate;
+      }
+    }
+    return Path.of("it-tests/registry/target").resolve(JAR);
+  }
+
+  /** Starts the registry of {@link #defaultJar()}. */
+  public static LocalRegistry start() throws IOException, InterruptedException {
+    return start(defaultJar());
+  }
+
   /** Starts the registry on a free port and waits (up to 2 minutes) until it answers. */
-  public static RegistryServer start() throws IOException, InterruptedException {
-    String jar = System.getProperty("fieldline.registry.jar",
-        "registry/target/fieldline-registry-app-0.1.0-SNAPSHOT-runner.jar");
-    if (!Files.isRegularFile(Path.of(jar))) {
+  public static LocalRegistry start(Path jarPath) throws IOException, InterruptedException {
+    String jar = jarPath.toString();
+    if (!Files.isRegularFile(jarPath)) {
       throw new IllegalStateException("the Apicurio registry jar is missing: " + jar
-          + " (build it with: mvn -pl it-tests/registry -am package -DskipTests)");
+          + " (build it with: mvn -B -pl it-tests/registry -am package -DskipTests)");
     }
     int port;
     try (ServerSocket socket = new ServerSocket(0)) {
@@ -40,7 +66,7 @@ public final class RegistryServer implements AutoCloseable {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     Process p = new ProcessBuilder(List.of(java, "-Xmx384m", "-Dquarkus.http.port=" + port, "-jar", jar))
         .redirectErrorStream(true).redirectOutput(log.toFile()).start();
-    RegistryServer server = new RegistryServer(p, port, log);
+    LocalRegistry server = new LocalRegistry(p, port, log);
     long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
     while (System.nanoTime() < deadline) {
       if (!p.isAlive()) {

@@ -1,4 +1,4 @@
-package io.fieldline.it;
+package io.fieldline.streams.local;
 
 import java.util.List;
 import java.util.Map;
@@ -8,15 +8,18 @@ import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.test.KafkaClusterTestKit;
 import org.apache.kafka.common.test.TestKitNodes;
 
-/** A real single-node KRaft Kafka broker (combined broker and controller) inside the test JVM. */
-public final class EmbeddedKafka implements AutoCloseable {
+/**
+ * A real single-node KRaft Kafka broker (combined broker and controller) inside this JVM, for `fieldline demo` and the
+ * integration tests. Uses Kafka's KafkaClusterTestKit; data lives in a temporary directory deleted on close.
+ */
+public final class LocalKafka implements AutoCloseable {
   private final KafkaClusterTestKit cluster;
 
-  private EmbeddedKafka(KafkaClusterTestKit cluster) {
+  private LocalKafka(KafkaClusterTestKit cluster) {
     this.cluster = cluster;
   }
 
-  public static EmbeddedKafka start() throws Exception {
+  public static LocalKafka start() throws Exception {
     KafkaClusterTestKit cluster = new KafkaClusterTestKit.Builder(new TestKitNodes.Builder().setCombined(true)
         .setNumBrokerNodes(1).setNumControllerNodes(1).build())
         .setConfigProp("offsets.topic.replication.factor", "1")
@@ -24,10 +27,16 @@ public final class EmbeddedKafka implements AutoCloseable {
         .setConfigProp("transaction.state.log.min.isr", "1")
         .setConfigProp("group.initial.rebalance.delay.ms", "0")
         .build();
-    cluster.format();
+    java.io.PrintStream stdout = System.out;
+    try {
+      System.setOut(new java.io.PrintStream(java.io.OutputStream.nullOutputStream())); // format() prints its metadata
+      cluster.format();
+    } finally {
+      System.setOut(stdout);
+    }
     cluster.startup();
     cluster.waitForReadyBrokers();
-    return new EmbeddedKafka(cluster);
+    return new LocalKafka(cluster);
   }
 
   public String bootstrapServers() {

@@ -1,0 +1,230 @@
+package io.fieldline.cli;
+
+import io.fieldline.cli.internal.ProgressBar;
+import io.fieldline.core.ImageShape;
+import io.fieldline.schemas.GeneratedImage;
+import io.fieldline.schemas.GenerationRequest;
+import io.fieldline.schemas.GenerationStatus;
+import io.fieldline.schemas.RequestState;
+import io.fieldline.schemas.SamplerSpec;
+import io.fieldline.server.ContactSheet;
+import io.fieldline.server.ModelCatalog;
+import io.fieldline.server.ModelLoader;
+import io.fieldline.streams.FieldlinePipeline;
+import io.fieldline.streams.Topics;
+import io.fieldline.streams.local.LocalKafka;
+import io.fieldline.streams.local.LocalRegistry;
+import io.fieldline.streams.registry.AvroSerde;
+import io.fieldline.streams.registry.SchemaRegistryClient;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayInputStream;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import java.util.TreeMap;
+import java.util.concurrent.Callable;
+import javax.imageio.ImageIO;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StreamsConfig;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** {@code fieldline demo}: the whole pipeline on one machine, with real parts. */
+@Command(name = "demo", mixinStandardHelpOptions = true, sortOptions = false,
+    description = {"Starts a real Kafka broker (KRaft, in this JVM) and a real schema registry (Apicurio, child "
+        + "process), runs the exactly-once generation pipeline, submits one request, writes the images it receives "
+        + "(read_committed) and a grid, prints a summary and shuts everything down."})
+final class DemoCommand implements Callable<Integer> {
+  @Spec
+  CommandSpec spec;
+
+  @Option(names = "--count", paramLabel = "N", defaultValue = "64", description = "Images to request, 1..10000. "
+      + "Default: ${DEFAULT-VALUE}.")
+  int count;
+
+  @Option(names = {"-o", "--out"}, paramLabel = "DIR", defaultValue = "out/demo", description = "Where the PNGs and "
+      + "grid.png go. Default: ${DEFAULT-VALUE}.")
+  Path out;
+
+  @Option(names = "--model", paramLabel = "NAME", defaultValue = "fashion-mnist-exact", description = "The model to "
+      + "ask for: a bundle name under --models-dir, or fashion-mnist-exact (the exact field of 256 Fashion-MNIST "
+      + "images). Default: ${DEFAULT-VALUE}.")
+  String model;
+
+  @Option(names = "--models-dir", paramLabel = "DIR", defaultValue = "models", description = "Model bundles by name. "
+      + "Default: ${DEFAULT-VALUE}.")
+  Path modelsDir;
+
+  @Option(names = "--seed", paramLabel = "S", defaultValue = "0", description = "Request seed. Default: "
+      + "${DEFAULT-VALUE}.")
+  long seed;
+
+  @Option(names = "--solver", paramLabel = "NAME", description = "euler, heun, rk45 or edm; default: the model's.")
+  String solver;
+
+  @Option(names = "--steps", paramLabel = "N", description = "Grid steps of euler/heun/edm.")
+  Integer steps;
+
+  @Option(names = "--batch", paramLabel = "B", defaultValue = "64", description = "Engine batch size. Default: "
+      + "${DEFAULT-VALUE}.")
+  int batch;
+
+  @Option(names = "--no-progress", description = "Do not draw the progress bar.")
+  boolean noProgress;
+
+  @Override
+  public Integer call() throws Exception {
+    PrintWriter stdout = spec.commandLine().getOut();
+    if (count < 1 || count > 10_000) {
+      throw new Fieldline.UsageException("--count must be in 1..10000, got " + count);
+    }
+    Files.createDirectories(out);
+    Path state = Files.createTempDirectory("fieldline-demo");
+    long t0 = System.nanoTime();
+    stdout.println("starting Kafka (KRaft, in this JVM) and Apicurio Registry (child process)...");
+    stdout.flush();
+    try (LocalKafka kafka = LocalKafka.start(); LocalRegistry registry = LocalRegistry.start()) {
+      Topics topics = Topics.defaults();
+      kafka.createTopics(2, topics.requests(), topics.control(), topics.progress(), topics.images(), topics.status(),
+          topics.deadLetters());
+      kafka.createTopics(4, topics.samples());
+      SchemaRegistryClient client = SchemaRegistryClient.builder().setUrl(registry.confluentUrl()).build();
+      ModelCatalog.Builder catalogBuilder = ModelCatalog.builder().optAlias("fashion-mnist-exact",
+          ModelLoader.DEFAULT_MODEL);
+      if (Files.isDirectory(modelsDir)) {
+        catalogBuilder.optModelsDir(modelsDir);
+      }
+      try (ModelCatalog catalog = catalogBuilder.build();
+           FieldlinePipeline pipeline = FieldlinePipeline.builder().setRegistry(client).setCatalog(catalog)
+               .optMaxBatchSize(batch).optCollectInterval(Duration.ofMillis(50)).build()) {
+        Properties props = new Properties();
+        props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+        props.put(StreamsConfig.STATE_DIR_CONFIG, state.toString());
+        props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, "100");
+        KafkaStreams streams = pipeline.start(props);
+        double startup = (System.nanoTime() - t0) / 1e9;
+        try {
+          return run(stdout, kafka, client, topics, streams, startup);
+        } finally {
+          streams.close(Duration.ofSeconds(30));
+        }
+      }
+    }
+  }
+
+  private int run(PrintWriter stdout, LocalKafka kafka, SchemaRegistryClient client, Topics topics,
+      KafkaStreams streams, double startup) throws Exception {
+    String id = "demo-" + System.currentTimeMillis();
+    SamplerSpec sampler = solver == null ? null : SamplerSpec.newBuilder().setSolver(solver).setSteps(steps).build();
+    GenerationRequest request = GenerationRequest.newBuilder().setRequestId(id).setModel(model).setCount(count)
+        .setSeed(seed).setSampler(sampler).build();
+    long sent = System.nanoTime();
+    try (KafkaProducer<String, GenerationRequest> producer = new KafkaProducer<>(Map.of(
+        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()), new StringSerializer(),
+        new AvroSerde<>(client, GenerationRequest.class, false).serializer())) {
+      producer.send(new ProducerRecord<>(topics.requests(), id, request)).get();
+    }
+    stdout.printf(Locale.ROOT, "up in %.1f s; requested %d images of model %s (request %s)%n", startup, count, model,
+        id);
+    stdout.flush();
+    ProgressBar bar = new ProgressBar(System.err, "images", count, !noProgress, System::nanoTime);
+    Map<Integer, byte[]> images = new TreeMap<>();
+    GenerationStatus last = null;
+    long nfe = 0;
+    double firstLatency = -1;
+    try (KafkaConsumer<String, GeneratedImage> imageConsumer = consumer(kafka, client, GeneratedImage.class);
+         KafkaConsumer<String, GenerationStatus> statusConsumer = consumer(kafka, client, GenerationStatus.class)) {
+      imageConsumer.subscribe(List.of(topics.images()));
+      statusConsumer.subscribe(List.of(topics.status()));
+      long deadline = System.nanoTime() + Duration.ofMinutes(30).toNanos();
+      while (System.nanoTime() < deadline && streams.state().isRunningOrRebalancing()) {
+        for (ConsumerRecord<String, GeneratedImage> r : imageConsumer.poll(Duration.ofMillis(100))) {
+          if (!r.key().equals(id)) {
+            continue;
+          }
+          GeneratedImage image = r.value();
+          byte[] png = new byte[image.getPng().remaining()];
+          image.getPng().get(png);
+          images.put(image.getIndex(), png);
+          nfe += image.getNfe();
+          if (firstLatency < 0) {
+            firstLatency = (System.nanoTime() - sent) / 1e9;
+          }
+          Files.write(out.resolve(String.format(Locale.ROOT, "image-%04d.png", image.getIndex())), png);
+          bar.update(images.size());
+        }
+        for (ConsumerRecord<String, GenerationStatus> r : statusConsumer.poll(Duration.ofMillis(10))) {
+          if (r.key().equals(id)) {
+            last = r.value();
+          }
+        }
+        if (last != null && last.getState() != RequestState.ACCEPTED && last.getState() != RequestState.RUNNING
+            && images.size() >= last.getDone()) {
+          break;
+        }
+      }
+    }
+    double total = (System.nanoTime() - sent) / 1e9;
+    if (!images.isEmpty()) {
+      writeGrid(images);
+    }
+    stdout.printf(Locale.ROOT, "%s: %d of %d images in %.2f s (%.2f images/s); first image after %.2f s; NFE per "
+            + "image %.1f; written to %s (grid: %s)%n", last == null ? "NO STATUS" : last.getState(), images.size(),
+        count, total, images.size() / total, firstLatency, images.isEmpty() ? 0.0 : (double) nfe / images.size(), out,
+        out.resolve("grid.png"));
+    if (last != null && last.getReason() != null) {
+      stdout.println("reason: " + last.getReason());
+    }
+    stdout.flush();
+    return last != null && last.getState() == RequestState.DONE ? 0 : 1;
+  }
+
+  private void writeGrid(Map<Integer, byte[]> images) throws Exception {
+    List<double[]> samples = new ArrayList<>();
+    ImageShape shape = null;
+    for (byte[] png : images.values()) {
+      BufferedImage img = ImageIO.read(new ByteArrayInputStream(png));
+      int c = img.getRaster().getNumBands() >= 3 ? 3 : 1;
+      shape = new ImageShape(c, img.getHeight(), img.getWidth());
+      double[] x = new double[shape.size()];
+      int plane = img.getHeight() * img.getWidth();
+      for (int y = 0; y < img.getHeight(); y++) {
+        for (int xx = 0; xx < img.getWidth(); xx++) {
+          for (int ch = 0; ch < c; ch++) {
+            x[ch * plane + y * img.getWidth() + xx] = img.getRaster().getSample(xx, y, ch) / 127.5 - 1;
+          }
+        }
+      }
+      samples.add(x);
+      if (samples.size() == 256) {
+        break;
+      }
+    }
+    Files.write(out.resolve("grid.png"), ContactSheet.png(samples, shape, 0, 2, Map.of("Software", "Fieldline")));
+  }
+
+  private static <T extends org.apache.avro.specific.SpecificRecord> KafkaConsumer<String, T> consumer(
+      LocalKafka kafka, SchemaRegistryClient client, Class<T> type) {
+    return new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
+        ConsumerConfig.GROUP_ID_CONFIG, "demo-" + type.getSimpleName(),
+        ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
+        ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"), new StringDeserializer(),
+        new AvroSerde<>(client, type, false).deserializer());
+  }
+}
