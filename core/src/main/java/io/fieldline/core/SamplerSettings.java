@@ -5,9 +5,9 @@ package io.fieldline.core;
  * index, settings) always gives the same image.
  *
  * @param solver the ODE solver
- * @param steps grid steps for EULER and HEUN (1 .. 10,000); ignored by RK45
- * @param rtol relative tolerance of RK45 (1e-12 .. 1); ignored by the fixed-grid solvers
- * @param atol absolute tolerance of RK45 (1e-12 .. 1)
+ * @param steps grid steps for EULER and HEUN (1 .. 10,000); RK45 ignores it (stored as 1)
+ * @param rtol relative tolerance of RK45 (1e-12 .. 1); the fixed-grid solvers ignore it (stored as 1e-4)
+ * @param atol absolute tolerance of RK45 (1e-12 .. 1); likewise
  */
 public record SamplerSettings(Solver solver, int steps, double rtol, double atol) {
   /** Largest accepted step count. */
@@ -22,6 +22,14 @@ public record SamplerSettings(Solver solver, int steps, double rtol, double atol
     }
     checkTolerance("rtol", rtol);
     checkTolerance("atol", atol);
+    // Canonical form: settings a solver ignores take fixed values, so equal intent gives equal settings (and equal
+    // image metadata) whichever defaults the caller filled in.
+    if (solver == Solver.RK45) {
+      steps = 1;
+    } else {
+      rtol = 1e-4;
+      atol = 1e-4;
+    }
   }
 
   private static void checkTolerance(String name, double value) {

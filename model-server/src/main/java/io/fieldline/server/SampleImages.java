@@ -16,7 +16,7 @@ public final class SampleImages {
 
   private SampleImages() {}
 
-  /** The PNG text entries of a sample, in a fixed order. */
+  /** The PNG text entries of a sample, in a fixed order ({@code fieldline.steps} only for fixed-grid solvers). */
   public static Map<String, String> metadata(FieldModel model, SampleTask task, int nfe) {
     Map<String, String> text = new LinkedHashMap<>();
     text.put("Software", SOFTWARE);
@@ -26,7 +26,9 @@ public final class SampleImages {
     text.put("fieldline.index", Long.toString(task.index()));
     text.put("fieldline.solver", task.settings().solver().id());
     text.put("fieldline.sampler", task.settings().describe());
-    text.put("fieldline.steps", Integer.toString(task.settings().steps()));
+    if (task.settings().solver() != io.fieldline.core.Solver.RK45) {
+      text.put("fieldline.steps", Integer.toString(task.settings().steps()));
+    }
     text.put("fieldline.nfe", Integer.toString(nfe));
     return text;
   }

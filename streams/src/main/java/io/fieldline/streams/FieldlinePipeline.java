@@ -123,13 +123,18 @@ public final class FieldlinePipeline implements AutoCloseable {
    * exactly_once_v2 is set unless the caller set a processing guarantee.
    */
   public KafkaStreams start(Properties kafka) {
+    KafkaStreams streams = create(kafka);
+    streams.start();
+    return streams;
+  }
+
+  /** Like {@link #start} but not started, so listeners can be set first. */
+  public KafkaStreams create(Properties kafka) {
     Properties p = new Properties();
     p.putAll(kafka);
     p.putIfAbsent(StreamsConfig.APPLICATION_ID_CONFIG, "fieldline");
     p.putIfAbsent(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
-    KafkaStreams streams = new KafkaStreams(topology(), p);
-    streams.start();
-    return streams;
+    return new KafkaStreams(topology(), p);
   }
 
   /** Stops the engines (close KafkaStreams first). */

@@ -1,0 +1,129 @@
+package io.fieldline.cli;
+
+import io.fieldline.server.ModelCatalog;
+import io.fieldline.server.ModelLoader;
+import io.fieldline.streams.FieldlinePipeline;
+import io.fieldline.streams.Topics;
+import io.fieldline.streams.registry.SchemaRegistryClient;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StreamsConfig;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** {@code fieldline serve}: the generation pipeline against an existing Kafka cluster. */
+@Command(name = "serve", mixinStandardHelpOptions = true, sortOptions = false,
+    description = {"Runs the exactly-once generation pipeline on an existing Kafka cluster and schema registry until "
+        + "stopped (SIGTERM or Ctrl-C close it cleanly; after a crash the next start resumes the unfinished images).",
+        "Instances with the same --application-id share the work; the topics must exist (see docs)."})
+final class ServeCommand implements Callable<Integer> {
+  @Spec
+  CommandSpec spec;
+
+  @Option(names = "--bootstrap-servers", paramLabel = "HOSTS", required = true,
+      description = "Kafka bootstrap servers, e.g. broker1:9092,broker2:9092.")
+  String bootstrap;
+
+  @Option(names = "--registry", paramLabel = "URL", required = true,
+      description = "Confluent-API schema registry URL (Confluent, Apicurio /apis/ccompat/v7, Karapace, Redpanda).")
+  String registry;
+
+  @Option(names = "--models-dir", paramLabel = "DIR", defaultValue = "models",
+      description = "Model bundles by name (<dir>/<name>/model.json or <dir>/<name>/<version>/model.json). "
+          + "Default: ${DEFAULT-VALUE}.")
+  Path modelsDir;
+
+  @Option(names = "--alias", paramLabel = "NAME=SPEC", description = "Offer a model specification under a name, "
+      + "e.g. fashion-mnist-exact=exact:fashion-mnist (repeatable).")
+  Map<String, String> aliases = new LinkedHashMap<>();
+
+  @Option(names = "--exact-size", paramLabel = "N", defaultValue = "256",
+      description = "Images behind exact-field models. Default: ${DEFAULT-VALUE}.")
+  int exactSize;
+
+  @Option(names = "--device", paramLabel = "DEVICE", defaultValue = "cpu",
+      description = "Where networks run: cpu, cuda[:N] or tensorrt[:N]. Default: ${DEFAULT-VALUE}.")
+  String device;
+
+  @Option(names = "--batch", paramLabel = "B", defaultValue = "64",
+      description = "Engine batch size (rows per forward pass). Default: ${DEFAULT-VALUE}.")
+  int batch;
+
+  @Option(names = "--application-id", paramLabel = "ID", defaultValue = "fieldline",
+      description = "Kafka Streams application id; instances with the same id share the work. "
+          + "Default: ${DEFAULT-VALUE}.")
+  String applicationId;
+
+  @Option(names = "--topic-prefix", paramLabel = "PREFIX", defaultValue = "fieldline.",
+      description = "Prefix of the topic names (requests, control, samples, progress, images, status, requests.dlq). "
+          + "Default: ${DEFAULT-VALUE}.")
+  String prefix;
+
+  @Option(names = "--state-dir", paramLabel = "DIR", description = "Kafka Streams state directory. Default: "
+      + "Kafka Streams' default.")
+  Path stateDir;
+
+  @Option(names = "--kafka", paramLabel = "KEY=VALUE", description = "Any Kafka Streams or client setting, passed "
+      + "unchanged (repeatable), e.g. security.protocol=SASL_SSL.")
+  Map<String, String> kafka = new LinkedHashMap<>();
+
+  @Option(names = "--kafka-config", paramLabel = "FILE", description = "A properties file of Kafka settings (read "
+      + "before --kafka, which wins).")
+  Path kafkaConfig;
+
+  @Override
+  public Integer call() throws Exception {
+    PrintWriter stdout = spec.commandLine().getOut();
+    Properties props = new Properties();
+    if (kafkaConfig != null) {
+      try (InputStream in = Files.newInputStream(kafkaConfig)) {
+        props.load(in);
+      }
+    }
+    props.putAll(kafka);
+    props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    props.put(StreamsConfig.APPLICATION_ID_CONFIG, applicationId);
+    if (stateDir != null) {
+      props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
+    }
+    ModelCatalog.Builder catalogBuilder = ModelCatalog.builder()
+        .optLoader(ModelLoader.builder().optExactSize(exactSize).optDevice(device).build());
+    if (Files.isDirectory(modelsDir)) {
+      catalogBuilder.optModelsDir(modelsDir);
+    }
+    aliases.forEach(catalogBuilder::optAlias);
+    SchemaRegistryClient client = SchemaRegistryClient.builder().setUrl(registry).build();
+    CountDownLatch stopped = new CountDownLatch(1);
+    try (ModelCatalog catalog = catalogBuilder.build();
+         FieldlinePipeline pipeline = FieldlinePipeline.builder().setRegistry(client).setCatalog(catalog)
+             .optTopics(Topics.withPrefix(prefix)).optDevice(device).optMaxBatchSize(batch).build()) {
+      KafkaStreams streams = pipeline.create(props);
+      streams.setStateListener((now, before) -> {
+        if (now == KafkaStreams.State.ERROR || now == KafkaStreams.State.NOT_RUNNING) {
+          stopped.countDown();
+        }
+      });
+      streams.start();
+      Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        streams.close(Duration.ofSeconds(30));
+        stopped.countDown();
+      }, "fieldline-shutdown"));
+      stdout.printf("serving %s on %s (registry %s, device %s, batch %d)%n", prefix + "requests", bootstrap, registry,
+          device, batch);
+      stdout.flush();
+      stopped.await();
+      return streams.state() == KafkaStreams.State.ERROR ? 1 : 0;
+    }
+  }
+}

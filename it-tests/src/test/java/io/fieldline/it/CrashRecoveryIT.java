@@ -1,0 +1,128 @@
+package io.fieldline.it;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.fieldline.core.FieldModel;
+import io.fieldline.core.Flows;
+import io.fieldline.core.SamplerSettings;
+import io.fieldline.core.data.IdxFixtures;
+import io.fieldline.schemas.GeneratedImage;
+import io.fieldline.schemas.GenerationRequest;
+import io.fieldline.schemas.SamplerSpec;
+import io.fieldline.server.ModelLoader;
+import io.fieldline.server.SampleImages;
+import io.fieldline.streams.Topics;
+import io.fieldline.streams.local.LocalKafka;
+import io.fieldline.streams.local.LocalRegistry;
+import io.fieldline.streams.registry.AvroSerde;
+import io.fieldline.streams.registry.SchemaRegistryClient;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The generator as a separate JVM ({@code fieldline serve}), killed with SIGKILL three times at random moments during
+ * a 200-image request and restarted: a read_committed consumer sees exactly 200 distinct images, each byte-identical
+ * to the image an uninterrupted run makes (the library's, which PipelineIT shows equal to the pipeline's).
+ */
+class CrashRecoveryIT {
+  @Test
+  void shouldEmitEachImageOnceAfterThreeSigkills() throws Exception {
+    Path dir = Files.createTempDirectory("fieldline-crash");
+    Path data = IdxFixtures.write(dir.resolve("data.idx"), 128, 16, 16, 5, false);
+    Topics topics = Topics.withPrefix("crash.");
+    try (LocalKafka kafka = LocalKafka.start(); LocalRegistry registry = LocalRegistry.start()) {
+      kafka.createTopics(2, topics.requests(), topics.control(), topics.progress(), topics.images(), topics.status(),
+          topics.deadLetters());
+      kafka.createTopics(4, topics.samples());
+      List<String> serve = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx1g",
+          "-jar", System.getProperty("fieldline.cli.jar", "../cli/target/fieldline.jar"), "serve",
+          "--bootstrap-servers", kafka.bootstrapServers(), "--registry", registry.confluentUrl(),
+          "--alias", "crashy=exact:" + data, "--exact-size", "128", "--topic-prefix", "crash.",
+          "--application-id", "crash-it", "--state-dir", dir.resolve("state").toString(), "--batch", "32",
+          "--kafka", "commit.interval.ms=100", "--kafka", "session.timeout.ms=6000",
+          "--kafka", "heartbeat.interval.ms=1000");
+      Path log = dir.resolve("serve.log");
+      Process generator = start(serve, log);
+      SchemaRegistryClient client = SchemaRegistryClient.builder().setUrl(registry.confluentUrl()).build();
+      SamplerSettings settings = SamplerSettings.rk45(1e-6);
+      try (KafkaProducer<String, GenerationRequest> producer = new KafkaProducer<>(Map.of(
+          ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()), new StringSerializer(),
+          new AvroSerde<>(client, GenerationRequest.class, false).serializer())) {
+        producer.send(new ProducerRecord<>(topics.requests(), "big", GenerationRequest.newBuilder()
+            .setRequestId("big").setModel("crashy").setCount(200).setSeed(31)
+            .setSampler(SamplerSpec.newBuilder().setSolver("rk45").setRtol(1e-6).setAtol(1e-6).build()).build()))
+            .get();
+      }
+      Map<Integer, byte[]> images = new HashMap<>();
+      int records = 0;
+      Random random = new Random(2026);
+      try (KafkaConsumer<String, GeneratedImage> consumer = new KafkaConsumer<>(Map.of(
+          ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(), ConsumerConfig.GROUP_ID_CONFIG, "crash-it-c",
+          ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest", ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"),
+          new StringDeserializer(), new AvroSerde<>(client, GeneratedImage.class, false).deserializer())) {
+        consumer.subscribe(List.of(topics.images()));
+        int kills = 0;
+        long nextKill = System.nanoTime() + Duration.ofMillis(3000 + random.nextInt(4000)).toNanos();
+        long deadline = System.nanoTime() + Duration.ofMinutes(6).toNanos();
+        while (images.size() < 200 && System.nanoTime() < deadline) {
+          assertTrue(generator.isAlive(), "the generator died on its own: " + Files.readString(log));
+          for (ConsumerRecord<String, GeneratedImage> r : consumer.poll(Duration.ofMillis(200))) {
+            byte[] png = new byte[r.value().getPng().remaining()];
+            r.value().getPng().get(png);
+            images.put(r.value().getIndex(), png);
+            records++;
+          }
+          if (kills < 3 && System.nanoTime() > nextKill) {
+            assertTrue(images.size() < 200, "the run finished before kill " + (kills + 1) + "; make it longer");
+            generator.destroyForcibly(); // SIGKILL: no shutdown hook, no clean close, open transaction left behind
+            generator.waitFor();
+            kills++;
+            generator = start(serve, log);
+            nextKill = System.nanoTime() + Duration.ofMillis(4000 + random.nextInt(4000)).toNanos();
+          }
+        }
+        for (int i = 0; i < 10; i++) {
+          records += consumer.poll(Duration.ofMillis(200)).count(); // nothing more may come
+        }
+        assertEquals(3, kills);
+      } finally {
+        generator.destroy();
+        generator.waitFor();
+      }
+      assertEquals(200, images.size(), "distinct images; generator log: " + log);
+      assertEquals(200, records, "no duplicates for a read_committed consumer");
+      FieldModel model = ModelLoader.builder().optExactSize(128).build().load("exact:" + data);
+      List<Integer> checked = new ArrayList<>();
+      for (int index = 0; index < 200; index += 9) {
+        var task = io.fieldline.core.engine.SampleTask.of("big", index, 31, settings);
+        Flows.Result expected = Flows.sample(model, settings, 31, index);
+        assertArrayEquals(SampleImages.png(model, task, expected.x(), expected.nfe()), images.get(index),
+            "image " + index);
+        checked.add(index);
+      }
+      assertEquals(23, checked.size());
+    }
+  }
+
+  private static Process start(List<String> command, Path log) throws Exception {
+    return new ProcessBuilder(command).redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+  }
+}
