@@ -74,6 +74,11 @@ final class ServeCommand implements Callable<Integer> {
       + "Kafka Streams' default.")
   Path stateDir;
 
+  @Option(names = "--stats-every", paramLabel = "DURATION", defaultValue = "PT5S",
+      description = "How often to print this instance's completed-image count (ISO-8601, e.g. PT5S). "
+          + "Default: ${DEFAULT-VALUE}.")
+  Duration statsEvery;
+
   @Option(names = "--kafka", paramLabel = "KEY=VALUE", description = "Any Kafka Streams or client setting, passed "
       + "unchanged (repeatable), e.g. security.protocol=SASL_SSL.")
   Map<String, String> kafka = new LinkedHashMap<>();
@@ -105,9 +110,18 @@ final class ServeCommand implements Callable<Integer> {
     aliases.forEach(catalogBuilder::optAlias);
     SchemaRegistryClient client = SchemaRegistryClient.builder().setUrl(registry).build();
     CountDownLatch stopped = new CountDownLatch(1);
+    java.util.concurrent.atomic.AtomicLong completed = new java.util.concurrent.atomic.AtomicLong();
     try (ModelCatalog catalog = catalogBuilder.build();
          FieldlinePipeline pipeline = FieldlinePipeline.builder().setRegistry(client).setCatalog(catalog)
-             .optTopics(Topics.withPrefix(prefix)).optDevice(device).optMaxBatchSize(batch).build()) {
+             .optTopics(Topics.withPrefix(prefix)).optDevice(device).optMaxBatchSize(batch)
+             .optListener(new io.fieldline.core.engine.EngineListener() {
+               @Override
+               public void onResult(io.fieldline.core.engine.SampleResult result) {
+                 if (result.status() == io.fieldline.core.engine.SampleStatus.COMPLETED) {
+                   completed.incrementAndGet();
+                 }
+               }
+             }).build()) {
       KafkaStreams streams = pipeline.create(props);
       streams.setStateListener((now, before) -> {
         if (now == KafkaStreams.State.ERROR || now == KafkaStreams.State.NOT_RUNNING) {
@@ -122,7 +136,15 @@ final class ServeCommand implements Callable<Integer> {
       stdout.printf("serving %s on %s (registry %s, device %s, batch %d)%n", prefix + "requests", bootstrap, registry,
           device, batch);
       stdout.flush();
-      stopped.await();
+      long last = -1;
+      while (!stopped.await(statsEvery.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
+        long now = completed.get();
+        if (now != last) {
+          stdout.printf("stats: %d images completed by this instance's engines%n", now);
+          stdout.flush();
+          last = now;
+        }
+      }
       return streams.state() == KafkaStreams.State.ERROR ? 1 : 0;
     }
   }

@@ -51,22 +51,16 @@ class CrashRecoveryIT {
       kafka.createTopics(2, topics.requests(), topics.control(), topics.progress(), topics.images(), topics.status(),
           topics.deadLetters());
       kafka.createTopics(4, topics.samples());
-      List<String> serve = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx1g",
-          "-jar", System.getProperty("fieldline.cli.jar", "../cli/target/fieldline.jar"), "serve",
-          "--bootstrap-servers", kafka.bootstrapServers(), "--registry", registry.confluentUrl(),
-          "--alias", "crashy=exact:" + data, "--exact-size", "128", "--topic-prefix", "crash.",
-          "--application-id", "crash-it", "--state-dir", dir.resolve("state").toString(), "--batch", "32",
-          "--kafka", "commit.interval.ms=100", "--kafka", "session.timeout.ms=6000",
-          "--kafka", "heartbeat.interval.ms=1000");
       Path log = dir.resolve("serve.log");
-      Process generator = start(serve, log);
+      ServeProcess generator = new ServeProcess(kafka.bootstrapServers(), registry.confluentUrl(), data, 128,
+          "crash.", "crash-it", dir.resolve("state"), log).start();
       SchemaRegistryClient client = SchemaRegistryClient.builder().setUrl(registry.confluentUrl()).build();
       SamplerSettings settings = SamplerSettings.rk45(1e-6);
       try (KafkaProducer<String, GenerationRequest> producer = new KafkaProducer<>(Map.of(
           ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()), new StringSerializer(),
           new AvroSerde<>(client, GenerationRequest.class, false).serializer())) {
         producer.send(new ProducerRecord<>(topics.requests(), "big", GenerationRequest.newBuilder()
-            .setRequestId("big").setModel("crashy").setCount(200).setSeed(31)
+            .setRequestId("big").setModel("data").setCount(200).setSeed(31)
             .setSampler(SamplerSpec.newBuilder().setSolver("rk45").setRtol(1e-6).setAtol(1e-6).build()).build()))
             .get();
       }
@@ -82,7 +76,7 @@ class CrashRecoveryIT {
         long nextKill = System.nanoTime() + Duration.ofMillis(3000 + random.nextInt(4000)).toNanos();
         long deadline = System.nanoTime() + Duration.ofMinutes(6).toNanos();
         while (images.size() < 200 && System.nanoTime() < deadline) {
-          assertTrue(generator.isAlive(), "the generator died on its own: " + Files.readString(log));
+          assertTrue(generator.isAlive(), "the generator died on its own: " + generator.log());
           for (ConsumerRecord<String, GeneratedImage> r : consumer.poll(Duration.ofMillis(200))) {
             byte[] png = new byte[r.value().getPng().remaining()];
             r.value().getPng().get(png);
@@ -91,10 +85,9 @@ class CrashRecoveryIT {
           }
           if (kills < 3 && System.nanoTime() > nextKill) {
             assertTrue(images.size() < 200, "the run finished before kill " + (kills + 1) + "; make it longer");
-            generator.destroyForcibly(); // SIGKILL: no shutdown hook, no clean close, open transaction left behind
-            generator.waitFor();
+            generator.kill();
             kills++;
-            generator = start(serve, log);
+            generator.start();
             nextKill = System.nanoTime() + Duration.ofMillis(4000 + random.nextInt(4000)).toNanos();
           }
         }
@@ -103,8 +96,7 @@ class CrashRecoveryIT {
         }
         assertEquals(3, kills);
       } finally {
-        generator.destroy();
-        generator.waitFor();
+        generator.stop();
       }
       assertEquals(200, images.size(), "distinct images; generator log: " + log);
       assertEquals(200, records, "no duplicates for a read_committed consumer");
@@ -119,10 +111,5 @@ class CrashRecoveryIT {
       }
       assertEquals(23, checked.size());
     }
-  }
-
-  private static Process start(List<String> command, Path log) throws Exception {
-    return new ProcessBuilder(command).redirectErrorStream(true)
-        .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
   }
 }

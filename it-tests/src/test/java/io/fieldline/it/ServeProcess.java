@@ -1,0 +1,62 @@
+package io.fieldline.it;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/** A `fieldline serve` child process (the cli jar, run, never imported) with its log file. */
+final class ServeProcess {
+  private final List<String> command;
+  private final Path log;
+  private Process process;
+
+  ServeProcess(String bootstrap, String registry, Path data, int exactSize, String prefix, String applicationId,
+      Path stateDir, Path log) {
+    this.log = log;
+    this.command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-Xmx1g", "-jar", System.getProperty("fieldline.cli.jar", "../cli/target/fieldline.jar"), "serve",
+        "--bootstrap-servers", bootstrap, "--registry", registry, "--alias", "data=exact:" + data,
+        "--exact-size", Integer.toString(exactSize), "--topic-prefix", prefix, "--application-id", applicationId,
+        "--state-dir", stateDir.toString(), "--batch", "32", "--stats-every", "PT0.5S",
+        "--kafka", "commit.interval.ms=100", "--kafka", "session.timeout.ms=6000",
+        "--kafka", "heartbeat.interval.ms=1000"));
+  }
+
+  ServeProcess start() throws Exception {
+    process = new ProcessBuilder(command).redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+    return this;
+  }
+
+  boolean isAlive() {
+    return process.isAlive();
+  }
+
+  /** SIGKILL: no shutdown hook, no clean close, an open transaction left behind. */
+  void kill() throws InterruptedException {
+    process.destroyForcibly();
+    process.waitFor();
+  }
+
+  /** SIGTERM: the shutdown hook closes Kafka Streams cleanly. */
+  void stop() throws InterruptedException {
+    process.destroy();
+    process.waitFor();
+  }
+
+  String log() throws Exception {
+    return Files.exists(log) ? Files.readString(log) : "";
+  }
+
+  /** The last completed-image count the instance printed. */
+  long completed() throws Exception {
+    long last = 0;
+    for (String line : log().split("\n")) {
+      if (line.startsWith("stats: ")) {
+        last = Long.parseLong(line.substring(7, line.indexOf(' ', 7)));
+      }
+    }
+    return last;
+  }
+}
