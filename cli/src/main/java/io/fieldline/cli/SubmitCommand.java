@@ -1,0 +1,183 @@
+package io.fieldline.cli;
+
+import io.fieldline.cli.internal.ProgressBar;
+import io.fieldline.schemas.GeneratedImage;
+import io.fieldline.schemas.GenerationRequest;
+import io.fieldline.schemas.GenerationStatus;
+import io.fieldline.schemas.RequestState;
+import io.fieldline.schemas.SamplerSpec;
+import io.fieldline.streams.Topics;
+import io.fieldline.streams.registry.AvroSerde;
+import io.fieldline.streams.registry.SchemaRegistryClient;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** {@code fieldline submit}: send a request to a running pipeline and collect its images. */
+@Command(name = "submit", mixinStandardHelpOptions = true, sortOptions = false,
+    description = {"Sends one GenerationRequest, follows its status with a progress bar, and saves its images "
+        + "(read_committed) to --out. Exit status 0 when the request ends DONE, 1 otherwise (the reason is printed)."})
+final class SubmitCommand implements Callable<Integer> {
+  @Spec
+  CommandSpec spec;
+
+  @Option(names = "--bootstrap-servers", paramLabel = "HOSTS", required = true, description = "Kafka bootstrap "
+      + "servers.")
+  String bootstrap;
+
+  @Option(names = "--registry", paramLabel = "URL", required = true, description = "Confluent-API schema registry.")
+  String registry;
+
+  @Option(names = "--model", paramLabel = "NAME", required = true, description = "Model name as the servers know it.")
+  String model;
+
+  @Option(names = "--model-version", paramLabel = "V", description = "A model version; default: the newest.")
+  String modelVersion;
+
+  @Option(names = "--count", paramLabel = "N", defaultValue = "16", description = "Images. Default: ${DEFAULT-VALUE}.")
+  int count;
+
+  @Option(names = "--seed", paramLabel = "S", defaultValue = "0", description = "Request seed. Default: "
+      + "${DEFAULT-VALUE}.")
+  long seed;
+
+  @Option(names = "--solver", paramLabel = "NAME", description = "euler, heun, rk45 or edm; default: the model's.")
+  String solver;
+
+  @Option(names = "--steps", paramLabel = "N", description = "Grid steps of euler/heun/edm.")
+  Integer steps;
+
+  @Option(names = "--rtol", paramLabel = "R", description = "RK45 tolerance (rtol = atol).")
+  Double rtol;
+
+  @Option(names = "--priority", paramLabel = "P", defaultValue = "0", description = "Larger runs first. Default: "
+      + "${DEFAULT-VALUE}.")
+  int priority;
+
+  @Option(names = "--deadline", paramLabel = "DURATION", description = "Drop unfinished images after this long "
+      + "(ISO-8601, e.g. PT5M).")
+  Duration deadline;
+
+  @Option(names = "--label", paramLabel = "KEY=VALUE", description = "Labels copied onto every image (repeatable).")
+  Map<String, String> labels = new LinkedHashMap<>();
+
+  @Option(names = "--request-id", paramLabel = "ID", description = "Default: a random UUID.")
+  String requestId;
+
+  @Option(names = {"-o", "--out"}, paramLabel = "DIR", defaultValue = "out/submit", description = "Where images go. "
+      + "Default: ${DEFAULT-VALUE}.")
+  Path out;
+
+  @Option(names = "--topic-prefix", paramLabel = "PREFIX", defaultValue = "fieldline.", description = "Topic prefix. "
+      + "Default: ${DEFAULT-VALUE}.")
+  String prefix;
+
+  @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "PT30M", description = "Give up after this "
+      + "long. Default: ${DEFAULT-VALUE}.")
+  Duration timeout;
+
+  @Option(names = "--kafka", paramLabel = "KEY=VALUE", description = "Any Kafka client setting (repeatable), e.g. "
+      + "security.protocol=SASL_SSL.")
+  Map<String, String> kafka = new LinkedHashMap<>();
+
+  @Option(names = "--kafka-config", paramLabel = "FILE", description = "A properties file of Kafka client settings.")
+  Path kafkaConfig;
+
+  @Option(names = "--no-progress", description = "Do not draw the progress bar.")
+  boolean noProgress;
+
+  @Override
+  public Integer call() throws Exception {
+    PrintWriter stdout = spec.commandLine().getOut();
+    Topics topics = Topics.withPrefix(prefix);
+    Map<String, Object> common = new HashMap<>();
+    if (kafkaConfig != null) {
+      Properties p = new Properties();
+      try (InputStream in = Files.newInputStream(kafkaConfig)) {
+        p.load(in);
+      }
+      p.forEach((k, v) -> common.put(k.toString(), v));
+    }
+    common.putAll(kafka);
+    common.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    SchemaRegistryClient client = SchemaRegistryClient.builder().setUrl(registry).build();
+    String id = requestId != null ? requestId : UUID.randomUUID().toString();
+    SamplerSpec sampler = solver == null ? null
+        : SamplerSpec.newBuilder().setSolver(solver).setSteps(steps).setRtol(rtol).setAtol(rtol).build();
+    GenerationRequest request = GenerationRequest.newBuilder().setRequestId(id).setModel(model)
+        .setModelVersion(modelVersion).setCount(count).setSeed(seed).setSampler(sampler).setPriority(priority)
+        .setDeadlineEpochMs(deadline == null ? null : Instant.now().plus(deadline).toEpochMilli()).setLabels(labels)
+        .build();
+    Files.createDirectories(out);
+    Map<String, Object> consumerConfig = new HashMap<>(common);
+    consumerConfig.put(ConsumerConfig.GROUP_ID_CONFIG, "fieldline-submit-" + id);
+    consumerConfig.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest");
+    consumerConfig.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    try (KafkaConsumer<String, GeneratedImage> images = new KafkaConsumer<>(consumerConfig, new StringDeserializer(),
+        new AvroSerde<>(client, GeneratedImage.class, false).deserializer());
+         KafkaConsumer<String, GenerationStatus> statuses = new KafkaConsumer<>(consumerConfig,
+             new StringDeserializer(), new AvroSerde<>(client, GenerationStatus.class, false).deserializer());
+         KafkaProducer<String, GenerationRequest> producer = new KafkaProducer<>(common, new StringSerializer(),
+             new AvroSerde<>(client, GenerationRequest.class, false).serializer())) {
+      images.subscribe(List.of(topics.images()));
+      statuses.subscribe(List.of(topics.status()));
+      while (images.assignment().isEmpty() || statuses.assignment().isEmpty()) {
+        images.poll(Duration.ofMillis(100)); // join first, so nothing produced after the send is missed
+        statuses.poll(Duration.ofMillis(100));
+      }
+      producer.send(new ProducerRecord<>(topics.requests(), id, request)).get();
+      stdout.printf("submitted request %s: %d images of %s%n", id, count, model);
+      stdout.flush();
+      ProgressBar bar = new ProgressBar(System.err, "images", count, !noProgress, System::nanoTime);
+      int saved = 0;
+      GenerationStatus last = null;
+      long end = System.nanoTime() + timeout.toNanos();
+      while (System.nanoTime() < end) {
+        for (ConsumerRecord<String, GeneratedImage> r : images.poll(Duration.ofMillis(100))) {
+          if (r.key().equals(id)) {
+            byte[] png = new byte[r.value().getPng().remaining()];
+            r.value().getPng().get(png);
+            Files.write(out.resolve(String.format(Locale.ROOT, "%s-%04d.png", id, r.value().getIndex())), png);
+            bar.update(++saved);
+          }
+        }
+        for (ConsumerRecord<String, GenerationStatus> r : statuses.poll(Duration.ofMillis(10))) {
+          if (r.key().equals(id)) {
+            last = r.value();
+          }
+        }
+        if (last != null && last.getState() != RequestState.ACCEPTED && last.getState() != RequestState.RUNNING
+            && saved >= last.getDone()) {
+          break;
+        }
+      }
+      stdout.printf("%s: %d images saved to %s%s%n", last == null ? "NO STATUS (timed out)" : last.getState(), saved,
+          out, last != null && last.getReason() != null ? "; reason: " + last.getReason() : "");
+      stdout.flush();
+      return last != null && last.getState() == RequestState.DONE ? 0 : 1;
+    }
+  }
+}
