@@ -1,6 +1,15 @@
 package io.fieldline.cli;
 
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
 import io.fieldline.server.ModelCatalog;
+import io.fieldline.streams.PipelineMetrics;
+import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 import io.fieldline.server.ModelLoader;
 import io.fieldline.streams.FieldlinePipeline;
 import io.fieldline.streams.Topics;
@@ -87,6 +96,30 @@ final class ServeCommand implements Callable<Integer> {
       + "before --kafka, which wins).")
   Path kafkaConfig;
 
+  @Option(names = "--metrics-port", paramLabel = "PORT", defaultValue = "9464",
+      description = "HTTP port of /metrics (Prometheus text), /health (liveness) and /ready (Kafka Streams RUNNING); "
+          + "-1 turns it off. Default: ${DEFAULT-VALUE}.")
+  int metricsPort;
+
+  private HttpServer metricsServer(PrometheusMeterRegistry prometheus, KafkaStreams streams) throws IOException {
+    HttpServer http = HttpServer.create(new InetSocketAddress(metricsPort), 0);
+    http.createContext("/metrics", ex -> reply(ex, 200, prometheus.scrape()));
+    http.createContext("/health", ex -> reply(ex, streams.state() == KafkaStreams.State.ERROR ? 503 : 200,
+        streams.state().name()));
+    http.createContext("/ready", ex -> reply(ex, streams.state() == KafkaStreams.State.RUNNING ? 200 : 503,
+        streams.state().name()));
+    http.start();
+    return http;
+  }
+
+  private static void reply(HttpExchange ex, int status, String body) throws IOException {
+    byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+    ex.getResponseHeaders().add("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+    ex.sendResponseHeaders(status, bytes.length);
+    ex.getResponseBody().write(bytes);
+    ex.close();
+  }
+
   @Override
   public Integer call() throws Exception {
     PrintWriter stdout = spec.commandLine().getOut();
@@ -110,24 +143,20 @@ final class ServeCommand implements Callable<Integer> {
     aliases.forEach(catalogBuilder::optAlias);
     SchemaRegistryClient client = SchemaRegistryClient.builder().setUrl(registry).build();
     CountDownLatch stopped = new CountDownLatch(1);
-    java.util.concurrent.atomic.AtomicLong completed = new java.util.concurrent.atomic.AtomicLong();
+    PrometheusMeterRegistry prometheus = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    PipelineMetrics metrics = new PipelineMetrics(prometheus);
     try (ModelCatalog catalog = catalogBuilder.build();
          FieldlinePipeline pipeline = FieldlinePipeline.builder().setRegistry(client).setCatalog(catalog)
              .optTopics(Topics.withPrefix(prefix)).optDevice(device).optMaxBatchSize(batch)
-             .optListener(new io.fieldline.core.engine.EngineListener() {
-               @Override
-               public void onResult(io.fieldline.core.engine.SampleResult result) {
-                 if (result.status() == io.fieldline.core.engine.SampleStatus.COMPLETED) {
-                   completed.incrementAndGet();
-                 }
-               }
-             }).build()) {
+             .optMetrics(metrics).build()) {
       KafkaStreams streams = pipeline.create(props);
       streams.setStateListener((now, before) -> {
         if (now == KafkaStreams.State.ERROR || now == KafkaStreams.State.NOT_RUNNING) {
           stopped.countDown();
         }
       });
+      new KafkaStreamsMetrics(streams).bindTo(prometheus);
+      HttpServer http = metricsPort < 0 ? null : metricsServer(prometheus, streams);
       streams.start();
       Runtime.getRuntime().addShutdownHook(new Thread(() -> {
         streams.close(Duration.ofSeconds(30));
@@ -138,12 +167,16 @@ final class ServeCommand implements Callable<Integer> {
       stdout.flush();
       long last = -1;
       while (!stopped.await(statsEvery.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
-        long now = completed.get();
+        long now = (long) prometheus.find("fieldline.samples").tag("status", "completed").counters().stream()
+            .mapToDouble(io.micrometer.core.instrument.Counter::count).sum();
         if (now != last) {
           stdout.printf("stats: %d images completed by this instance's engines%n", now);
           stdout.flush();
           last = now;
         }
+      }
+      if (http != null) {
+        http.stop(0);
       }
       return streams.state() == KafkaStreams.State.ERROR ? 1 : 0;
     }

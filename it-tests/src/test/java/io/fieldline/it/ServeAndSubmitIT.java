@@ -41,6 +41,12 @@ class ServeAndSubmitIT {
         try (Stream<Path> files = Files.list(out)) {
           assertEquals(8, files.filter(p -> p.toString().endsWith(".png")).count());
         }
+        String metrics = new String(java.net.URI.create(serve.metricsUrl()).toURL().openStream().readAllBytes(),
+            java.nio.charset.StandardCharsets.UTF_8);
+        assertTrue(metrics.contains("fieldline_samples_total{device=\"cpu\",model=\"data\",status=\"completed\","
+            + "version=\"1\"} 8.0"), metrics.lines().filter(l -> l.startsWith("fieldline")).toList().toString());
+        assertTrue(metrics.contains("fieldline_batch_rows_count"), "batch-size distribution");
+        assertTrue(metrics.contains("kafka_stream"), "Kafka Streams' own metrics");
       } finally {
         serve.stop();
       }

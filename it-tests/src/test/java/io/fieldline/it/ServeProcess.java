@@ -9,16 +9,23 @@ import java.util.List;
 final class ServeProcess {
   private final List<String> command;
   private final Path log;
+  private final int metricsPort;
   private Process process;
 
   ServeProcess(String bootstrap, String registry, Path data, int exactSize, String prefix, String applicationId,
       Path stateDir, Path log) {
     this.log = log;
+    try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+      this.metricsPort = socket.getLocalPort();
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
     this.command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-Xmx1g", "-jar", System.getProperty("fieldline.cli.jar", "../cli/target/fieldline.jar"), "serve",
         "--bootstrap-servers", bootstrap, "--registry", registry, "--alias", "data=exact:" + data,
         "--exact-size", Integer.toString(exactSize), "--topic-prefix", prefix, "--application-id", applicationId,
         "--state-dir", stateDir.toString(), "--batch", "32", "--stats-every", "PT0.5S",
+        "--metrics-port", Integer.toString(metricsPort),
         "--kafka", "commit.interval.ms=100", "--kafka", "session.timeout.ms=6000",
         "--kafka", "heartbeat.interval.ms=1000"));
   }
@@ -43,6 +50,11 @@ final class ServeProcess {
   void stop() throws InterruptedException {
     process.destroy();
     process.waitFor();
+  }
+
+  /** The Prometheus endpoint. */
+  String metricsUrl() {
+    return "http://127.0.0.1:" + metricsPort + "/metrics";
   }
 
   String log() throws Exception {

@@ -1,6 +1,5 @@
 package io.fieldline.streams;
 
-import io.fieldline.core.engine.EngineListener;
 import io.fieldline.schemas.CancelRequest;
 import io.fieldline.schemas.GeneratedImage;
 import io.fieldline.schemas.GenerationRequest;
@@ -50,6 +49,7 @@ public final class FieldlinePipeline implements AutoCloseable {
   private final InstantSource clock;
   private final Duration interval;
   private final DeviceEngines engines;
+  private final PipelineMetrics metrics;
 
   private FieldlinePipeline(Builder b) {
     this.topics = b.topics;
@@ -58,7 +58,8 @@ public final class FieldlinePipeline implements AutoCloseable {
     this.limits = b.limits;
     this.clock = b.clock;
     this.interval = b.interval;
-    this.engines = new DeviceEngines(b.catalog, b.device, b.maxBatchSize, b.clock, b.engineThreads, b.listener);
+    this.metrics = b.metrics;
+    this.engines = new DeviceEngines(b.catalog, b.device, b.maxBatchSize, b.clock, b.engineThreads, b.metrics);
   }
 
   public static Builder builder() {
@@ -87,7 +88,8 @@ public final class FieldlinePipeline implements AutoCloseable {
 
     Topology t = new Topology();
     t.addSource("requests", Serdes.ByteArray().deserializer(), Serdes.ByteArray().deserializer(), topics.requests());
-    t.addProcessor("validate", () -> new ValidateProcessor(topics, requestSerde.deserializer(), validator, clock),
+    t.addProcessor("validate", () -> new ValidateProcessor(topics, requestSerde.deserializer(), validator, clock,
+        metrics::rejected),
         "requests");
     t.addSink(ValidateProcessor.TO_SAMPLES, topics.samples(), Serdes.String().serializer(), sampleSerde.serializer(),
         "validate");
@@ -154,7 +156,7 @@ public final class FieldlinePipeline implements AutoCloseable {
     private InstantSource clock = InstantSource.system();
     private boolean engineThreads = true;
     private Duration interval = Duration.ofMillis(100);
-    private EngineListener listener = new EngineListener() {};
+    private PipelineMetrics metrics = PipelineMetrics.none();
 
     private Builder() {}
 
@@ -208,9 +210,9 @@ public final class FieldlinePipeline implements AutoCloseable {
       return this;
     }
 
-    /** Engine metrics listener. */
-    public Builder optListener(EngineListener listener) {
-      this.listener = Objects.requireNonNull(listener, "listener");
+    /** Where the pipeline's meters go (e.g. a Prometheus registry). Default: nowhere. */
+    public Builder optMetrics(PipelineMetrics metrics) {
+      this.metrics = Objects.requireNonNull(metrics, "metrics");
       return this;
     }
 

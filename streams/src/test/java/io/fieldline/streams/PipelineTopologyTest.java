@@ -54,6 +54,8 @@ class PipelineTopologyTest {
   Path dir;
 
   private final MutableClock clock = new MutableClock();
+  private final io.micrometer.core.instrument.simple.SimpleMeterRegistry meters =
+      new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
   private FakeRegistry registry;
   private SchemaRegistryClient client;
   private ModelCatalog catalog;
@@ -87,7 +89,7 @@ class PipelineTopologyTest {
     catalog = ModelCatalog.builder().optAlias("tiny", "exact:" + data).optAlias("tinypp", "exact:" + data)
         .optLoader(ModelLoader.builder().optExactSize(6).build()).build();
     pipeline = FieldlinePipeline.builder().setRegistry(client).setCatalog(catalog).optClock(clock)
-        .optEngineThreads(false).optLimits(new PipelineLimits(100, 32, 4, 16, 10)).build();
+        .optEngineThreads(false).optMetrics(new PipelineMetrics(meters)).optLimits(new PipelineLimits(100, 32, 4, 16, 10)).build();
     Properties props = new Properties();
     props.put(StreamsConfig.APPLICATION_ID_CONFIG, "test");
     props.put(StreamsConfig.STATE_DIR_CONFIG, dir.resolve("state").toString());
@@ -158,6 +160,9 @@ class PipelineTopologyTest {
     assertEquals(5, s.get("a").getDone());
     assertEquals(5, s.get("a").getTotal());
     assertEquals(RequestState.DONE, s.get("b").getState());
+    assertEquals(8, meters.get("fieldline.samples").tag("status", "completed").counter().count());
+    assertEquals(8, meters.get("fieldline.sample.nfe").summary().count());
+    assertTrue(meters.get("fieldline.batch.rows").summary().max() <= 64);
   }
 
   @Test
@@ -226,6 +231,7 @@ class PipelineTopologyTest {
     assertTrue(s.get("m1").getReason().contains("unknown model"), s.get("m1").getReason());
     assertTrue(s.get("g2").getReason().contains("unknown schema id"), s.get("g2").getReason());
     assertEquals(RequestState.DONE, s.get("good").getState());
+    assertEquals(bad.length + 5, meters.get("fieldline.requests.rejected").counter().count());
     assertEquals(2, images.readRecordsToList().size());
   }
 

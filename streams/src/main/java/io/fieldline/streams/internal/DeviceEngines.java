@@ -1,6 +1,5 @@
 package io.fieldline.streams.internal;
 
-import io.fieldline.core.engine.EngineListener;
 import io.fieldline.core.engine.GenerationEngine;
 import io.fieldline.server.ModelCatalog;
 import java.time.InstantSource;
@@ -19,27 +18,28 @@ public final class DeviceEngines implements AutoCloseable {
   private final int maxBatch;
   private final InstantSource clock;
   private final boolean threads;
-  private final EngineListener listener;
+  private final io.fieldline.streams.PipelineMetrics metrics;
   private final Map<ModelCatalog.Entry, GenerationEngine> engines = new ConcurrentHashMap<>();
 
   /**
    * @param threads true: each engine runs on its own thread; false: the caller steps them (tests)
    */
   public DeviceEngines(ModelCatalog catalog, String device, int maxBatch, InstantSource clock, boolean threads,
-      EngineListener listener) {
+      io.fieldline.streams.PipelineMetrics metrics) {
     this.catalog = catalog;
     this.device = device;
     this.maxBatch = maxBatch;
     this.clock = clock;
     this.threads = threads;
-    this.listener = listener;
+    this.metrics = metrics;
   }
 
   /** The engine of a model version (created and started on first use). */
   public GenerationEngine engine(ModelCatalog.Entry entry) {
     return engines.computeIfAbsent(entry, e -> {
       GenerationEngine engine = GenerationEngine.builder().setModel(catalog.load(e)).optName(device + "-" + e.name())
-          .optMaxBatchSize(maxBatch).optClock(clock).optListener(listener).build();
+          .optMaxBatchSize(maxBatch).optClock(clock).optListener(metrics.engineListener(e.name(), e.version(), device))
+          .build();
       if (threads) {
         engine.start();
       }

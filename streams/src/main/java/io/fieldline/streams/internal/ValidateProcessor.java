@@ -36,14 +36,16 @@ public final class ValidateProcessor implements Processor<byte[], byte[], String
   private final Deserializer<GenerationRequest> requests;
   private final RequestValidator validator;
   private final InstantSource clock;
+  private final Runnable onReject;
   private ProcessorContext<String, Object> context;
 
   public ValidateProcessor(Topics topics, Deserializer<GenerationRequest> requests, RequestValidator validator,
-      InstantSource clock) {
+      InstantSource clock, Runnable onReject) {
     this.topics = topics;
     this.requests = requests;
     this.validator = validator;
     this.clock = clock;
+    this.onReject = onReject;
   }
 
   @Override
@@ -87,6 +89,7 @@ public final class ValidateProcessor implements Processor<byte[], byte[], String
   }
 
   private void reject(Record<byte[], byte[]> record, String key, String requestId, String reason, Instant now) {
+    onReject.run();
     Optional<RecordMetadata> meta = context.recordMetadata();
     String source = meta.map(m -> m.topic() + "/" + m.partition() + "@" + m.offset()).orElse("unknown");
     RecordHeaders headers = new RecordHeaders(record.headers().toArray());
