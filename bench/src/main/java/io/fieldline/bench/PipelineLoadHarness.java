@@ -1,0 +1,188 @@
+package io.fieldline.bench;
+
+import io.fieldline.core.FieldModel;
+import io.fieldline.core.SamplerSettings;
+import io.fieldline.core.engine.GenerationEngine;
+import io.fieldline.core.engine.SampleHandle;
+import io.fieldline.core.engine.SampleTask;
+import io.fieldline.schemas.GeneratedImage;
+import io.fieldline.schemas.GenerationRequest;
+import io.fieldline.server.ModelCatalog;
+import io.fieldline.server.ModelLoader;
+import io.fieldline.streams.FieldlinePipeline;
+import io.fieldline.streams.Topics;
+import io.fieldline.streams.local.LocalKafka;
+import io.fieldline.streams.local.LocalRegistry;
+import io.fieldline.streams.registry.AvroSerde;
+import io.fieldline.streams.registry.SchemaRegistryClient;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StreamsConfig;
+
+/**
+ * The end-to-end load harness: in one run, on one machine, the bare engine and the exactly-once pipeline (real local
+ * KRaft broker, real Apicurio registry) generate the same images with the same model, so their ratios mean something.
+ * Prints a markdown table for docs/BENCHMARKS.md.
+ *
+ * <p>Usage: {@code java -cp ... io.fieldline.bench.PipelineLoadHarness [images] [exact-size]}.
+ */
+public final class PipelineLoadHarness {
+  private static final String MODEL = "bench-model";
+
+  private PipelineLoadHarness() {}
+
+  public static void main(String[] args) throws Exception {
+    int n = args.length > 0 ? Integer.parseInt(args[0]) : 256;
+    int exactSize = args.length > 1 ? Integer.parseInt(args[1]) : 256;
+    SamplerSettings sampler = SamplerSettings.rk45();
+    ModelLoader loader = ModelLoader.builder().optExactSize(exactSize).build();
+    Path dir = Files.createTempDirectory("fieldline-bench");
+    List<String> rows = new ArrayList<>();
+
+    // 1. The bare engine: n samples, batch 64, no Kafka.
+    double bare;
+    try (FieldModel model = loader.load(ModelLoader.DEFAULT_MODEL);
+         GenerationEngine engine = GenerationEngine.builder().setModel(model).optMaxBatchSize(64).build()) {
+      engine.start();
+      long t0 = System.nanoTime();
+      List<SampleHandle> handles = new ArrayList<>();
+      for (int i = 0; i < n; i++) {
+        handles.add(engine.submit(SampleTask.of("bare", i, 1, sampler)));
+      }
+      for (SampleHandle h : handles) {
+        h.result().get();
+      }
+      bare = n / ((System.nanoTime() - t0) / 1e9);
+    }
+    rows.add(String.format(Locale.ROOT, "| bare engine, %d samples, batch 64 | %.2f images/s | 1.00 |", n, bare));
+
+    try (LocalKafka kafka = LocalKafka.start(); LocalRegistry registry = LocalRegistry.start()) {
+      Topics topics = Topics.defaults();
+      kafka.createTopics(2, topics.requests(), topics.control(), topics.progress(), topics.images(), topics.status(),
+          topics.deadLetters());
+      kafka.createTopics(4, topics.samples());
+      SchemaRegistryClient client = SchemaRegistryClient.builder().setUrl(registry.confluentUrl()).build();
+      try (ModelCatalog catalog = ModelCatalog.builder().optAlias(MODEL, ModelLoader.DEFAULT_MODEL)
+          .optLoader(loader).build();
+           FieldlinePipeline pipeline = FieldlinePipeline.builder().setRegistry(client).setCatalog(catalog)
+               .optCollectInterval(Duration.ofMillis(50)).build()) {
+        Properties props = new Properties();
+        props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+        props.put(StreamsConfig.STATE_DIR_CONFIG, dir.toString());
+        props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, "100");
+        KafkaStreams streams = pipeline.start(props);
+        try (KafkaProducer<String, GenerationRequest> producer = new KafkaProducer<>(Map.of(
+            ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(), ProducerConfig.LINGER_MS_CONFIG, "0"),
+            new StringSerializer(), new AvroSerde<>(client, GenerationRequest.class, false).serializer());
+             KafkaConsumer<String, GeneratedImage> consumer = new KafkaConsumer<>(Map.of(
+                 ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(), ConsumerConfig.GROUP_ID_CONFIG,
+                 "bench", ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
+                 ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"), new StringDeserializer(),
+                 new AvroSerde<>(client, GeneratedImage.class, false).deserializer())) {
+          consumer.subscribe(List.of(topics.images()));
+          // Warm-up: model load, schema registration, group join.
+          send(producer, topics, "warmup", 4, 99, 0);
+          receive(consumer, Map.of("warmup", 4), new HashMap<>());
+
+          long t0 = System.nanoTime();
+          send(producer, topics, "one-big", n, 1, 0);
+          receive(consumer, Map.of("one-big", n), new HashMap<>());
+          double oneBig = n / ((System.nanoTime() - t0) / 1e9);
+          rows.add(String.format(Locale.ROOT, "| pipeline, one %d-image request | %.2f images/s | %.2f |", n, oneBig,
+              oneBig / bare));
+
+          t0 = System.nanoTime();
+          Map<String, Integer> many = new HashMap<>();
+          for (int i = 0; i < n; i++) {
+            send(producer, topics, "small-" + i, 1, 1000 + i, 0);
+            many.put("small-" + i, 1);
+          }
+          receive(consumer, many, new HashMap<>());
+          double manySmall = n / ((System.nanoTime() - t0) / 1e9);
+          rows.add(String.format(Locale.ROOT, "| pipeline, %d one-image requests | %.2f images/s | %.2f |", n,
+              manySmall, manySmall / bare));
+          rows.add(String.format(Locale.ROOT, "| (%d one-image requests) / (one %d-image request) | | %.2f |", n, n,
+              manySmall / oneBig));
+
+          // Latency of small urgent requests during a bulk load.
+          send(producer, topics, "bulk", 2 * n, 7, 0);
+          Map<String, Integer> urgent = new HashMap<>();
+          Map<String, Long> sentAt = new HashMap<>();
+          Map<String, Long> doneAt = new HashMap<>();
+          urgent.put("bulk", 2 * n);
+          for (int i = 0; i < 20; i++) {
+            Thread.sleep(300);
+            String id = "urgent-" + i;
+            sentAt.put(id, System.nanoTime());
+            send(producer, topics, id, 1, 5000 + i, 10);
+            urgent.put(id, 1);
+          }
+          receive(consumer, urgent, doneAt);
+          List<Double> latencies = new ArrayList<>();
+          for (String id : sentAt.keySet()) {
+            latencies.add((doneAt.get(id) - sentAt.get(id)) / 1e6);
+          }
+          latencies.sort(Double::compare);
+          rows.add(String.format(Locale.ROOT, "| latency of 20 one-image priority-10 requests during a %d-image bulk "
+                  + "request | p50 %.0f ms, p99 %.0f ms | |", 2 * n, percentile(latencies, 0.5),
+              percentile(latencies, 0.99)));
+        } finally {
+          streams.close(Duration.ofSeconds(30));
+        }
+      }
+    }
+    System.out.println("| measurement | result | ratio to bare engine |");
+    System.out.println("|---|---|---|");
+    rows.forEach(System.out::println);
+  }
+
+  private static void send(KafkaProducer<String, GenerationRequest> producer, Topics topics, String id, int count,
+      long seed, int priority) throws Exception {
+    producer.send(new ProducerRecord<>(topics.requests(), id, GenerationRequest.newBuilder().setRequestId(id)
+        .setModel(MODEL).setCount(count).setSeed(seed).setPriority(priority).build())).get();
+  }
+
+  /** Reads until every request has its count of images; records when each request finished. */
+  private static void receive(KafkaConsumer<String, GeneratedImage> consumer, Map<String, Integer> expected,
+      Map<String, Long> finishedAt) {
+    Map<String, Integer> got = new HashMap<>();
+    int missing = expected.values().stream().mapToInt(Integer::intValue).sum();
+    long deadline = System.nanoTime() + Duration.ofMinutes(20).toNanos();
+    while (missing > 0 && System.nanoTime() < deadline) {
+      for (ConsumerRecord<String, GeneratedImage> r : consumer.poll(Duration.ofMillis(20))) {
+        Integer want = expected.get(r.key());
+        if (want == null) {
+          continue;
+        }
+        int have = got.merge(r.key(), 1, Integer::sum);
+        missing--;
+        if (have == want) {
+          finishedAt.put(r.key(), System.nanoTime());
+        }
+      }
+    }
+    if (missing > 0) {
+      throw new IllegalStateException(missing + " images never arrived");
+    }
+  }
+
+  private static double percentile(List<Double> sorted, double q) {
+    return sorted.get(Math.min(sorted.size() - 1, (int) Math.ceil(q * sorted.size()) - 1));
+  }
+}
