@@ -121,6 +121,7 @@ public final class FieldTrainer {
           Checkpoint checkpoint = Checkpoint.read(checkpointFile);
           optimizer.restore(checkpoint.tensors());
           step = checkpoint.step();
+          truncateLog(runDir.resolve("loss.csv"), step); // steps after the checkpoint will run again
         }
         ParameterStore store = new ParameterStore(manager, false);
         Engine engine = Engine.getEngine(Networks.ENGINE);
@@ -178,6 +179,21 @@ public final class FieldTrainer {
       }
     }
     return info;
+  }
+
+  /** Drops loss.csv lines of steps after {@code step} (done before a crash, after the last checkpoint). */
+  private static void truncateLog(Path csv, long step) throws IOException {
+    if (!Files.exists(csv)) {
+      return;
+    }
+    java.util.List<String> kept = new java.util.ArrayList<>();
+    for (String line : Files.readAllLines(csv)) {
+      int comma = line.indexOf(',');
+      if (line.startsWith("step") || (comma > 0 && Long.parseLong(line.substring(0, comma)) <= step)) {
+        kept.add(line);
+      }
+    }
+    Files.write(csv, kept);
   }
 
   /** Records a skipped update and the conditioning range of its batch in skipped.log, for diagnosis. */

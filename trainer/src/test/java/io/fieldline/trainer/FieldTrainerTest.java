@@ -58,6 +58,8 @@ class FieldTrainerTest {
       train(toy(64), tiny(kind, 6), straight);
       train(toy(64), tiny(kind, 3), resumed);
       assertTrue(Files.exists(resumed.resolve("checkpoint.bin")));
+      // A crash after the checkpoint left a logged step that will run again: it must not appear twice.
+      Files.writeString(resumed.resolve("loss.csv"), "4,1.0,1.0,0.001,9.9\n", java.nio.file.StandardOpenOption.APPEND);
       train(toy(64), tiny(kind, 6), resumed);
       double[] a = losses(straight);
       double[] b = losses(resumed);
