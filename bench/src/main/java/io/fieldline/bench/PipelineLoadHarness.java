@@ -74,9 +74,7 @@ public final class PipelineLoadHarness {
 
     try (LocalKafka kafka = LocalKafka.start(); LocalRegistry registry = LocalRegistry.start()) {
       Topics topics = Topics.defaults();
-      kafka.createTopics(2, topics.requests(), topics.control(), topics.progress(), topics.images(), topics.status(),
-          topics.deadLetters());
-      kafka.createTopics(4, topics.samples());
+      kafka.createTopics(topics);
       SchemaRegistryClient client = SchemaRegistryClient.builder().setUrl(registry.confluentUrl()).build();
       try (ModelCatalog catalog = ModelCatalog.builder().optAlias(MODEL, ModelLoader.DEFAULT_MODEL)
           .optLoader(loader).build();

@@ -1,6 +1,7 @@
 package io.fieldline.cli;
 
 import io.fieldline.cli.internal.ProgressBar;
+import io.fieldline.cli.internal.RequestFollower;
 import io.fieldline.core.ImageShape;
 import io.fieldline.schemas.GeneratedImage;
 import io.fieldline.schemas.GenerationRequest;
@@ -31,7 +32,6 @@ import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import javax.imageio.ImageIO;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -101,9 +101,7 @@ final class DemoCommand implements Callable<Integer> {
     stdout.flush();
     try (LocalKafka kafka = LocalKafka.start(); LocalRegistry registry = LocalRegistry.start()) {
       Topics topics = Topics.defaults();
-      kafka.createTopics(2, topics.requests(), topics.control(), topics.progress(), topics.images(), topics.status(),
-          topics.deadLetters());
-      kafka.createTopics(4, topics.samples());
+      kafka.createTopics(topics);
       SchemaRegistryClient client = SchemaRegistryClient.builder().setUrl(registry.confluentUrl()).build();
       ModelCatalog.Builder catalogBuilder = ModelCatalog.builder().optAlias("fashion-mnist-exact",
           ModelLoader.DEFAULT_MODEL);
@@ -145,41 +143,21 @@ final class DemoCommand implements Callable<Integer> {
     stdout.flush();
     ProgressBar bar = new ProgressBar(System.err, "images", count, !noProgress, System::nanoTime);
     Map<Integer, byte[]> images = new TreeMap<>();
-    GenerationStatus last = null;
-    long nfe = 0;
-    double firstLatency = -1;
+    RequestFollower.Outcome outcome;
     try (KafkaConsumer<String, GeneratedImage> imageConsumer = consumer(kafka, client, GeneratedImage.class);
          KafkaConsumer<String, GenerationStatus> statusConsumer = consumer(kafka, client, GenerationStatus.class)) {
       imageConsumer.subscribe(List.of(topics.images()));
       statusConsumer.subscribe(List.of(topics.status()));
-      long deadline = System.nanoTime() + Duration.ofMinutes(30).toNanos();
-      while (System.nanoTime() < deadline && streams.state().isRunningOrRebalancing()) {
-        for (ConsumerRecord<String, GeneratedImage> r : imageConsumer.poll(Duration.ofMillis(100))) {
-          if (!r.key().equals(id)) {
-            continue;
-          }
-          GeneratedImage image = r.value();
-          byte[] png = new byte[image.getPng().remaining()];
-          image.getPng().get(png);
-          images.put(image.getIndex(), png);
-          nfe += image.getNfe();
-          if (firstLatency < 0) {
-            firstLatency = (System.nanoTime() - sent) / 1e9;
-          }
-          Files.write(out.resolve(String.format(Locale.ROOT, "image-%04d.png", image.getIndex())), png);
-          bar.update(images.size());
-        }
-        for (ConsumerRecord<String, GenerationStatus> r : statusConsumer.poll(Duration.ofMillis(10))) {
-          if (r.key().equals(id)) {
-            last = r.value();
-          }
-        }
-        if (last != null && last.getState() != RequestState.ACCEPTED && last.getState() != RequestState.RUNNING
-            && images.size() >= last.getDone()) {
-          break;
-        }
-      }
+      outcome = RequestFollower.follow(imageConsumer, statusConsumer, id, Duration.ofMinutes(30),
+          () -> streams.state().isRunningOrRebalancing(), (image, png) -> {
+            images.put(image.getIndex(), png);
+            Files.write(out.resolve(String.format(Locale.ROOT, "image-%04d.png", image.getIndex())), png);
+            bar.update(images.size());
+          });
     }
+    GenerationStatus last = outcome.last();
+    long nfe = outcome.nfe();
+    double firstLatency = outcome.firstImageNanos() < 0 ? -1 : (outcome.firstImageNanos() - sent) / 1e9;
     double total = (System.nanoTime() - sent) / 1e9;
     if (!images.isEmpty()) {
       writeGrid(images);

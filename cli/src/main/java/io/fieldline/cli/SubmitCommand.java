@@ -1,10 +1,10 @@
 package io.fieldline.cli;
 
 import io.fieldline.cli.internal.ProgressBar;
+import io.fieldline.cli.internal.RequestFollower;
 import io.fieldline.schemas.GeneratedImage;
 import io.fieldline.schemas.GenerationRequest;
 import io.fieldline.schemas.GenerationStatus;
-import io.fieldline.schemas.RequestState;
 import io.fieldline.schemas.SamplerSpec;
 import io.fieldline.streams.Topics;
 import io.fieldline.streams.registry.AvroSerde;
@@ -24,7 +24,6 @@ import java.util.Properties;
 import java.util.UUID;
 import java.util.concurrent.Callable;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -152,32 +151,18 @@ final class SubmitCommand implements Callable<Integer> {
       stdout.printf("submitted request %s: %d images of %s%n", id, count, model);
       stdout.flush();
       ProgressBar bar = new ProgressBar(System.err, "images", count, !noProgress, System::nanoTime);
-      int saved = 0;
-      GenerationStatus last = null;
-      long end = System.nanoTime() + timeout.toNanos();
-      while (System.nanoTime() < end) {
-        for (ConsumerRecord<String, GeneratedImage> r : images.poll(Duration.ofMillis(100))) {
-          if (r.key().equals(id)) {
-            byte[] png = new byte[r.value().getPng().remaining()];
-            r.value().getPng().get(png);
-            Files.write(out.resolve(String.format(Locale.ROOT, "%s-%04d.png", id, r.value().getIndex())), png);
-            bar.update(++saved);
-          }
-        }
-        for (ConsumerRecord<String, GenerationStatus> r : statuses.poll(Duration.ofMillis(10))) {
-          if (r.key().equals(id)) {
-            last = r.value();
-          }
-        }
-        if (last != null && last.getState() != RequestState.ACCEPTED && last.getState() != RequestState.RUNNING
-            && saved >= last.getDone()) {
-          break;
-        }
-      }
-      stdout.printf("%s: %d images saved to %s%s%n", last == null ? "NO STATUS (timed out)" : last.getState(), saved,
+      int[] saved = {0};
+      RequestFollower.Outcome outcome = RequestFollower.follow(images, statuses, id, timeout, () -> true,
+          (image, png) -> {
+            Files.write(out.resolve(String.format(Locale.ROOT, "%s-%04d.png", id, image.getIndex())), png);
+            bar.update(++saved[0]);
+          });
+      GenerationStatus last = outcome.last();
+      stdout.printf("%s: %d images saved to %s%s%n", last == null ? "NO STATUS (timed out)" : last.getState(),
+          outcome.images(),
           out, last != null && last.getReason() != null ? "; reason: " + last.getReason() : "");
       stdout.flush();
-      return last != null && last.getState() == RequestState.DONE ? 0 : 1;
+      return outcome.done() ? 0 : 1;
     }
   }
 }

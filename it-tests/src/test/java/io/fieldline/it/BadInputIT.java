@@ -47,8 +47,7 @@ class BadInputIT {
     Path data = IdxFixtures.write(dir.resolve("tiny.idx"), 6, 4, 4, 1, false);
     Topics topics = Topics.withPrefix("bad.");
     try (LocalKafka kafka = LocalKafka.start(); LocalRegistry registry = LocalRegistry.start()) {
-      kafka.createTopics(2, topics.requests(), topics.control(), topics.samples(), topics.progress(), topics.images(),
-          topics.status(), topics.deadLetters());
+      kafka.createTopics(topics);
       SchemaRegistryClient client = SchemaRegistryClient.builder().setUrl(registry.confluentUrl()).build();
       try (ModelCatalog catalog = ModelCatalog.builder().optAlias("tiny", "exact:" + data)
           .optLoader(ModelLoader.builder().optExactSize(6).build()).build();

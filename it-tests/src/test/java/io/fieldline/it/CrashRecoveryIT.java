@@ -48,9 +48,7 @@ class CrashRecoveryIT {
     Path data = IdxFixtures.write(dir.resolve("data.idx"), 128, 16, 16, 5, false);
     Topics topics = Topics.withPrefix("crash.");
     try (LocalKafka kafka = LocalKafka.start(); LocalRegistry registry = LocalRegistry.start()) {
-      kafka.createTopics(2, topics.requests(), topics.control(), topics.progress(), topics.images(), topics.status(),
-          topics.deadLetters());
-      kafka.createTopics(4, topics.samples());
+      kafka.createTopics(topics);
       Path log = dir.resolve("serve.log");
       ServeProcess generator = new ServeProcess(kafka.bootstrapServers(), registry.confluentUrl(), data, 128,
           "crash.", "crash-it", dir.resolve("state"), log).start();

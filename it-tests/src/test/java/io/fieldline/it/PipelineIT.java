@@ -72,9 +72,7 @@ class PipelineIT {
   @Test
   void shouldEmitEachImageOnceForTwentyRequestsAndReportDone() throws Exception {
     Topics topics = Topics.withPrefix("it1.");
-    kafka.createTopics(2, topics.requests(), topics.control(), topics.progress(), topics.images(), topics.status(),
-        topics.deadLetters());
-    kafka.createTopics(4, topics.samples());
+    kafka.createTopics(topics);
     Path data = IdxFixtures.write(dir.resolve("tiny.idx"), 6, 4, 4, 1, false);
     SchemaRegistryClient client = SchemaRegistryClient.builder().setUrl(registry.confluentUrl()).build();
     try (ModelCatalog catalog = ModelCatalog.builder().optAlias("tiny", "exact:" + data)

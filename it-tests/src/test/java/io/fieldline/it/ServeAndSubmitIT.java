@@ -22,8 +22,7 @@ class ServeAndSubmitIT {
     Path data = IdxFixtures.write(dir.resolve("data.idx"), 16, 8, 8, 7, false);
     Topics topics = Topics.withPrefix("sub.");
     try (LocalKafka kafka = LocalKafka.start(); LocalRegistry registry = LocalRegistry.start()) {
-      kafka.createTopics(2, topics.requests(), topics.control(), topics.samples(), topics.progress(), topics.images(),
-          topics.status(), topics.deadLetters());
+      kafka.createTopics(topics);
       ServeProcess serve = new ServeProcess(kafka.bootstrapServers(), registry.confluentUrl(), data, 16, "sub.",
           "sub-it", dir.resolve("state"), dir.resolve("serve.log")).start();
       try {

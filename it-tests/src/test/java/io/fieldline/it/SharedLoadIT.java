@@ -37,9 +37,7 @@ class SharedLoadIT {
     Path data = IdxFixtures.write(dir.resolve("data.idx"), 128, 16, 16, 6, false);
     Topics topics = Topics.withPrefix("share.");
     try (LocalKafka kafka = LocalKafka.start(); LocalRegistry registry = LocalRegistry.start()) {
-      kafka.createTopics(2, topics.requests(), topics.control(), topics.progress(), topics.images(), topics.status(),
-          topics.deadLetters());
-      kafka.createTopics(4, topics.samples());
+      kafka.createTopics(topics);
       ServeProcess a = new ServeProcess(kafka.bootstrapServers(), registry.confluentUrl(), data, 128, "share.",
           "share-it", dir.resolve("state-a"), dir.resolve("a.log")).start();
       ServeProcess b = new ServeProcess(kafka.bootstrapServers(), registry.confluentUrl(), data, 128, "share.",

@@ -10,6 +10,7 @@ import io.fieldline.core.Flows;
 import io.fieldline.core.SamplerSettings;
 import io.fieldline.core.Solver;
 import io.fieldline.core.data.IdxFixtures;
+import io.fieldline.core.engine.FakeClock;
 import io.fieldline.schemas.CancelRequest;
 import io.fieldline.schemas.GeneratedImage;
 import io.fieldline.schemas.GenerationRequest;
@@ -26,7 +27,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.InstantSource;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -53,7 +53,7 @@ class PipelineTopologyTest {
   @TempDir
   Path dir;
 
-  private final MutableClock clock = new MutableClock();
+  private final FakeClock clock = new FakeClock();
   private final io.micrometer.core.instrument.simple.SimpleMeterRegistry meters =
       new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
   private FakeRegistry registry;
@@ -67,19 +67,6 @@ class PipelineTopologyTest {
   private TestOutputTopic<String, GenerationStatus> status;
   private TestOutputTopic<String, byte[]> deadLetters;
   private AvroSerde<GenerationRequest> requestSerde;
-
-  static final class MutableClock implements InstantSource {
-    private Instant now = Instant.parse("2026-01-01T00:00:00Z");
-
-    @Override
-    public synchronized Instant instant() {
-      return now;
-    }
-
-    synchronized void advance(Duration d) {
-      now = now.plus(d);
-    }
-  }
 
   @BeforeEach
   void setUp() throws Exception {

@@ -5,7 +5,7 @@ import java.time.Instant;
 import java.time.InstantSource;
 
 /** A clock that moves only when told. */
-final class FakeClock implements InstantSource {
+public final class FakeClock implements InstantSource {
   private Instant now = Instant.parse("2026-01-01T00:00:00Z");
 
   @Override
@@ -13,7 +13,7 @@ final class FakeClock implements InstantSource {
     return now;
   }
 
-  synchronized void advance(Duration d) {
+  public synchronized void advance(Duration d) {
     now = now.plus(d);
   }
 }

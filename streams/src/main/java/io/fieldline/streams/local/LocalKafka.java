@@ -55,6 +55,16 @@ public final class LocalKafka implements AutoCloseable {
     }
   }
 
+  /**
+   * Creates every topic of the pipeline: {@code samples} with 4 partitions (so one request spreads over instances),
+   * the others with 2; status compacted.
+   */
+  public void createTopics(io.fieldline.streams.Topics topics) throws Exception {
+    createTopics(2, topics.requests(), topics.control(), topics.progress(), topics.images(), topics.status(),
+        topics.deadLetters());
+    createTopics(4, topics.samples());
+  }
+
   @Override
   public void close() throws Exception {
     cluster.close();
