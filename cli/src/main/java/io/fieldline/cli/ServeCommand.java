@@ -149,6 +149,10 @@ final class ServeCommand implements Callable<Integer> {
          FieldlinePipeline pipeline = FieldlinePipeline.builder().setRegistry(client).setCatalog(catalog)
              .optTopics(Topics.withPrefix(prefix)).optDevice(device).optMaxBatchSize(batch)
              .optMetrics(metrics).build()) {
+      String warning = pipeline.guardSchemaEvolution();
+      if (warning != null) {
+        spec.commandLine().getErr().println("warning: " + warning);
+      }
       KafkaStreams streams = pipeline.create(props);
       streams.setStateListener((now, before) -> {
         if (now == KafkaStreams.State.ERROR || now == KafkaStreams.State.NOT_RUNNING) {

@@ -84,6 +84,7 @@ class PipelineIT {
       props.put(StreamsConfig.APPLICATION_ID_CONFIG, "fieldline-it1");
       props.put(StreamsConfig.STATE_DIR_CONFIG, dir.resolve("state").toString());
       props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, "100");
+      assertEquals(null, pipeline.guardSchemaEvolution(), "the registry accepts the compatibility rule");
       KafkaStreams streams = pipeline.start(props);
       try {
         Map<String, Integer> counts = new HashMap<>();
@@ -100,6 +101,9 @@ class PipelineIT {
                 .setSampler(SamplerSpec.newBuilder().setSolver("heun").setSteps(6).build()).build()));
           }
         }
+        // A client on a newer request schema (an added optional field): the running pipeline must read it.
+        counts.put("req-newer", 2);
+        sendWithNewerSchema(client, topics, "req-newer", 2);
         int expected = counts.values().stream().mapToInt(Integer::intValue).sum();
         Map<String, byte[]> images = new HashMap<>();
         int received = 0;
@@ -149,6 +153,33 @@ class PipelineIT {
       } finally {
         streams.close(Duration.ofSeconds(30));
       }
+    }
+  }
+
+  private static void sendWithNewerSchema(SchemaRegistryClient client, Topics topics, String id, int count)
+      throws Exception {
+    String newer = GenerationRequest.getClassSchema().toString().replace("{\"name\":\"labels\"",
+        "{\"name\":\"tenant\",\"type\":[\"null\",\"string\"],\"default\":null},{\"name\":\"labels\"");
+    org.apache.avro.Schema schema = new org.apache.avro.Schema.Parser().parse(newer);
+    int schemaId = client.register(topics.requests() + "-value", schema); // passes BACKWARD_TRANSITIVE
+    org.apache.avro.generic.GenericRecord record = new org.apache.avro.generic.GenericData.Record(schema);
+    GenerationRequest base = GenerationRequest.newBuilder().setRequestId(id).setModel("tiny").setCount(count)
+        .setSeed(777).setSampler(SamplerSpec.newBuilder().setSolver("heun").setSteps(6).build()).build();
+    for (org.apache.avro.Schema.Field f : GenerationRequest.getClassSchema().getFields()) {
+      record.put(f.name(), org.apache.avro.generic.GenericData.get().deepCopy(f.schema(), base.get(f.name())));
+    }
+    record.put("tenant", "acme");
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    out.write(0);
+    out.writeBytes(java.nio.ByteBuffer.allocate(4).putInt(schemaId).array());
+    org.apache.avro.io.BinaryEncoder encoder = org.apache.avro.io.EncoderFactory.get().directBinaryEncoder(out, null);
+    new org.apache.avro.generic.GenericDatumWriter<org.apache.avro.generic.GenericRecord>(schema).write(record, encoder);
+    encoder.flush();
+    try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+        kafka.bootstrapServers()), new org.apache.kafka.common.serialization.ByteArraySerializer(),
+        new org.apache.kafka.common.serialization.ByteArraySerializer())) {
+      producer.send(new ProducerRecord<>(topics.requests(), id.getBytes(java.nio.charset.StandardCharsets.UTF_8),
+          out.toByteArray())).get();
     }
   }
 

@@ -130,6 +130,24 @@ public final class FieldlinePipeline implements AutoCloseable {
     return streams;
   }
 
+  /**
+   * Sets BACKWARD_TRANSITIVE compatibility on the subjects of the topics this pipeline reads from clients, so a
+   * producer can only register request schemas every running version of the pipeline can read (best effort: a
+   * registry that refuses config changes is reported, not fatal).
+   *
+   * @return a warning, or null
+   */
+  public String guardSchemaEvolution() {
+    try {
+      for (String topic : new String[] {topics.requests(), topics.control()}) {
+        registry.setCompatibility(topic + "-value", "BACKWARD_TRANSITIVE");
+      }
+      return null;
+    } catch (RuntimeException e) {
+      return "could not set BACKWARD_TRANSITIVE compatibility on the request subjects: " + e.getMessage();
+    }
+  }
+
   /** Like {@link #start} but not started, so listeners can be set first. */
   public KafkaStreams create(Properties kafka) {
     Properties p = new Properties();
