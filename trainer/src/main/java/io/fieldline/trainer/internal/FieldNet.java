@@ -217,6 +217,60 @@ public final class FieldNet extends AbstractBlock {
     return g;
   }
 
+  /**
+   * Multiply-adds times two (FLOPs) of one sample's forward pass in the convolutions and linear layers, which is
+   * nearly all of the work (norms and activations are O(activations), not counted).
+   */
+  public long flopsPerSample() {
+    var shape = config.shape();
+    long h = shape.height();
+    long w = shape.width();
+    long flops = 2L * (2 * HALF * config.embedding() + config.embedding() * config.embedding());
+    int ch = config.base() * config.mult()[0];
+    flops += conv(shape.channels(), ch, 3, h, w);
+    Deque<Integer> skips = new ArrayDeque<>();
+    skips.push(ch);
+    int levels = config.mult().length;
+    for (int l = 0; l < levels; l++) {
+      int width = config.base() * config.mult()[l];
+      for (int b = 0; b < config.blocks(); b++) {
+        flops += block(ch, width, h, w);
+        ch = width;
+        skips.push(ch);
+      }
+      if (l < levels - 1) {
+        h /= 2;
+        w /= 2;
+        flops += conv(ch, ch, 3, h, w);
+        skips.push(ch);
+      }
+    }
+    flops += block(ch, ch, h, w);
+    for (int l = levels - 1; l >= 0; l--) {
+      int width = config.base() * config.mult()[l];
+      for (int b = 0; b <= config.blocks(); b++) {
+        flops += block(ch + skips.pop(), width, h, w);
+        ch = width;
+      }
+      if (l > 0) {
+        h *= 2;
+        w *= 2;
+        flops += conv(ch, ch, 3, h, w);
+      }
+    }
+    flops += conv(ch, shape.channels() + (config.pfgm() ? 1 : 0), 3, h, w);
+    return flops;
+  }
+
+  private long block(int in, int out, long h, long w) {
+    return conv(in, out, 3, h, w) + conv(out, out, 3, h, w) + 2L * config.embedding() * out
+        + (in == out ? 0 : conv(in, out, 1, h, w));
+  }
+
+  private static long conv(long in, long out, int k, long h, long w) {
+    return 2L * in * out * k * k * h * w;
+  }
+
   @Override
   public Shape[] getOutputShapes(Shape[] inputShapes) {
     return new Shape[] {new Shape(inputShapes[0].get(0), config.outputSize())};
