@@ -1,10 +1,8 @@
 package io.fieldline.bench;
 
 import io.fieldline.core.FieldModel;
+import io.fieldline.core.Flows;
 import io.fieldline.core.SamplerSettings;
-import io.fieldline.core.engine.GenerationEngine;
-import io.fieldline.core.engine.SampleHandle;
-import io.fieldline.core.engine.SampleTask;
 import io.fieldline.schemas.GeneratedImage;
 import io.fieldline.schemas.GenerationRequest;
 import io.fieldline.server.ModelCatalog;
@@ -57,17 +55,9 @@ public final class PipelineLoadHarness {
 
     // 1. The bare engine: n samples, batch 64, no Kafka.
     double bare;
-    try (FieldModel model = loader.load(ModelLoader.DEFAULT_MODEL);
-         GenerationEngine engine = GenerationEngine.builder().setModel(model).optMaxBatchSize(64).build()) {
-      engine.start();
+    try (FieldModel model = loader.load(ModelLoader.DEFAULT_MODEL)) {
       long t0 = System.nanoTime();
-      List<SampleHandle> handles = new ArrayList<>();
-      for (int i = 0; i < n; i++) {
-        handles.add(engine.submit(SampleTask.of("bare", i, 1, sampler)));
-      }
-      for (SampleHandle h : handles) {
-        h.result().get();
-      }
+      Flows.sampleAll(model, sampler, "bare", 1, n, 64, done -> { });
       bare = n / ((System.nanoTime() - t0) / 1e9);
     }
     rows.add(String.format(Locale.ROOT, "| bare engine, %d samples, batch 64 | %.2f images/s | 1.00 |", n, bare));

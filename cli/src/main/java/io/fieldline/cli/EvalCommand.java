@@ -2,9 +2,7 @@ package io.fieldline.cli;
 
 import io.fieldline.cli.internal.ProgressBar;
 import io.fieldline.core.FieldModel;
-import io.fieldline.core.PfgmPhysics;
 import io.fieldline.core.SamplerSettings;
-import io.fieldline.core.Solver;
 import io.fieldline.core.data.Dataset;
 import io.fieldline.core.data.Datasets;
 import io.fieldline.server.ModelLoader;
@@ -68,9 +66,7 @@ final class EvalCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     try (FieldModel field = ModelLoader.builder().build().load(model);
          Classifier features = Classifier.load(classifier)) {
-      boolean pfgm = field.physics() instanceof PfgmPhysics;
-      Solver s = Solver.parse(solver != null ? solver : pfgm ? "rk45" : "edm");
-      SamplerSettings settings = new SamplerSettings(s, steps != null ? steps : pfgm ? 100 : 18, rtol, rtol);
+      SamplerSettings settings = SamplerSettings.resolve(field.physics(), solver, steps, rtol, rtol);
       Dataset train = Datasets.load(Datasets.fashionMnistTrain(), n, 1);
       Dataset test = Datasets.load(Datasets.fashionMnistTest(), n, 1);
       ProgressBar bar = new ProgressBar(System.err, "images", n, !noProgress, System::nanoTime);

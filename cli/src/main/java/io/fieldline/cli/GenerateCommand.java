@@ -3,7 +3,6 @@ package io.fieldline.cli;
 import io.fieldline.cli.internal.NumberList;
 import io.fieldline.cli.internal.ProgressBar;
 import io.fieldline.core.FieldModel;
-import io.fieldline.core.PfgmPhysics;
 import io.fieldline.core.SamplerSettings;
 import io.fieldline.core.Solver;
 import io.fieldline.core.engine.GenerationEngine;
@@ -161,19 +160,11 @@ final class GenerateCommand implements Callable<Integer> {
   }
 
   private SamplerSettings settings(FieldModel field, PrintWriter stderr) {
-    boolean pfgm = field.physics() instanceof PfgmPhysics;
-    String name = solver != null ? solver : (pfgm ? "rk45" : "edm");
-    Solver s = Solver.parse(name);
-    if (pfgm && name.equalsIgnoreCase("edm")) {
-      throw new Fieldline.UsageException("--solver edm is PFGM++'s sampler; " + field.name()
-          + " is a PFGM model (use heun for improved Euler)");
-    }
-    if (s == Solver.RK45 && steps != null) {
+    SamplerSettings settings = SamplerSettings.resolve(field.physics(), solver, steps, rtol, atol);
+    if (settings.solver() == Solver.RK45 && steps != null) {
       stderr.println("note: --steps is ignored by rk45 (it chooses its own steps; use --rtol)");
     }
-    int n = steps != null ? steps : (pfgm ? 100 : 18);
-    double a = atol != null ? atol : rtol;
-    return new SamplerSettings(s, n, rtol, a);
+    return settings;
   }
 
   private int generate(FieldModel field, SamplerSettings settings, List<Long> seedList, List<Long> indexList,

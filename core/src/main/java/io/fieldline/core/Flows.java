@@ -1,12 +1,19 @@
 package io.fieldline.core;
 
+import io.fieldline.core.engine.GenerationEngine;
+import io.fieldline.core.engine.SampleHandle;
+import io.fieldline.core.engine.SampleResult;
+import io.fieldline.core.engine.SampleTask;
 import io.fieldline.core.internal.DormandPrinceIntegrator;
 import io.fieldline.core.internal.Integrator;
 import io.fieldline.core.internal.Integrators;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.IntConsumer;
 
 /**
- * Single-sample ODE integrations on the caller's thread, one model evaluation at a time. For many samples use
- * {@link io.fieldline.core.engine.GenerationEngine}, which batches evaluations and gives bitwise the same results.
+ * Single-sample ODE integrations on the caller's thread, one model evaluation at a time, and {@link #sampleAll} for
+ * a whole run of images on the batching {@link GenerationEngine}, which gives bitwise the same results.
  */
 public final class Flows {
   private Flows() {}
@@ -17,6 +24,27 @@ public final class Flows {
   /** Generates image (seed, index): a prior draw carried back to the data by the backward ODE. */
   public static Result sample(FieldModel model, SamplerSettings settings, long seed, long index) {
     return decode(model, settings, Priors.draw(model.physics(), seed, index));
+  }
+
+  /**
+   * Generates images (seed, 0), ..., (seed, count - 1) on an engine of its own (batched, its own thread) and returns
+   * their results in index order, whatever their status; {@code progress} sees the number finished so far.
+   */
+  public static List<SampleResult> sampleAll(FieldModel model, SamplerSettings settings, String requestId, long seed,
+      int count, int maxBatch, IntConsumer progress) throws InterruptedException {
+    List<SampleResult> results = new ArrayList<>(count);
+    try (GenerationEngine engine = GenerationEngine.builder().setModel(model).optMaxBatchSize(maxBatch).build()) {
+      List<SampleHandle> handles = new ArrayList<>(count);
+      for (int i = 0; i < count; i++) {
+        handles.add(engine.submit(SampleTask.of(requestId, i, seed, settings)));
+      }
+      engine.start();
+      for (SampleHandle h : handles) {
+        results.add(h.result().join()); // never completes exceptionally
+        progress.accept(results.size());
+      }
+    }
+    return results;
   }
 
   /** Carries a latent x0 (at z_max, or sigma_max) back to the data with the given sampler. */

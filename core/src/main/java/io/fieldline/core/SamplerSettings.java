@@ -53,6 +53,29 @@ public record SamplerSettings(Solver solver, int steps, double rtol, double atol
     return new SamplerSettings(solver, steps, 1e-4, 1e-4);
   }
 
+  /**
+   * Settings from what a user gave, the rest filled in by the model family: solver rk45 (PFGM) or edm (PFGM++);
+   * steps 100 (PFGM) or 18 (PFGM++); rtol 1e-4; atol = rtol. The one place these defaults live, shared by the
+   * command line and the pipeline so the same request gives the same image either way.
+   *
+   * @param solver a solver name or null
+   * @param steps grid steps or null
+   * @param rtol RK45 relative tolerance or null
+   * @param atol RK45 absolute tolerance or null
+   * @throws IllegalArgumentException for an unknown solver, edm on a PFGM model, or values out of range
+   */
+  public static SamplerSettings resolve(Physics physics, String solver, Integer steps, Double rtol, Double atol) {
+    boolean pfgm = physics instanceof PfgmPhysics;
+    String name = solver != null ? solver : pfgm ? "rk45" : "edm";
+    Solver parsed = Solver.parse(name);
+    if (pfgm && name.trim().equalsIgnoreCase("edm")) {
+      throw new IllegalArgumentException("edm is PFGM++'s sampler and this is a PFGM model (use heun for improved "
+          + "Euler)");
+    }
+    double r = rtol != null ? rtol : 1e-4;
+    return new SamplerSettings(parsed, steps != null ? steps : pfgm ? 100 : 18, r, atol != null ? atol : r);
+  }
+
   /** The official default for a model family: RK45 for PFGM, EDM's 18-step Heun for PFGM++. */
   public static SamplerSettings defaultFor(Physics physics) {
     return physics instanceof PfgmPhysics ? rk45() : fixed(Solver.HEUN, 18);

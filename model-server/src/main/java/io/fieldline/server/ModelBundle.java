@@ -18,7 +18,6 @@ import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
-import java.util.Objects;
 
 /**
  * A model bundle: a directory with {@code model.json} (this record), {@code field.onnx} (the network, inputs
@@ -96,18 +95,33 @@ public record ModelBundle(String format, String name, String version, String kin
   }
 
   /**
-   * Reads and verifies a bundle directory.
+   * Reads and verifies a bundle directory: {@link #readMetadata} plus the SHA-256 of {@code field.onnx}. Reads the
+   * whole network: do it when loading, not per request.
    *
    * @throws ModelException naming the directory and what is wrong (missing file, bad JSON, wrong format, bad
    *     physics, hash mismatch)
    */
   public static ModelBundle read(Path dir) {
-    Path meta = dir.resolve(METADATA);
+    ModelBundle bundle = readMetadata(dir);
     Path weights = dir.resolve(WEIGHTS);
+    String actual = sha256(weights);
+    if (!actual.equals(bundle.weightsSha256)) {
+      throw new ModelException("model bundle " + dir + " is corrupt: " + WEIGHTS + " has SHA-256 " + actual
+          + " but model.json says " + bundle.weightsSha256);
+    }
+    return bundle;
+  }
+
+  /**
+   * Reads model.json and checks format, shape and physics, and that {@code field.onnx} exists; no hash (cheap, for
+   * catalog lookups).
+   */
+  public static ModelBundle readMetadata(Path dir) {
+    Path meta = dir.resolve(METADATA);
     if (!Files.isRegularFile(meta)) {
       throw new ModelException(dir + " is not a model bundle: " + METADATA + " is missing");
     }
-    if (!Files.isRegularFile(weights)) {
+    if (!Files.isRegularFile(dir.resolve(WEIGHTS))) {
       throw new ModelException("model bundle " + dir + " is incomplete: " + WEIGHTS + " is missing");
     }
     ModelBundle bundle;
@@ -120,13 +134,10 @@ public record ModelBundle(String format, String name, String version, String kin
       throw new ModelException(meta + " is not a " + FORMAT + " file (format: "
           + (bundle == null ? "none" : bundle.format) + ")");
     }
-    Objects.requireNonNull(bundle.shape, "shape");
-    bundle.physics(); // validates
-    String actual = sha256(weights);
-    if (!actual.equals(bundle.weightsSha256)) {
-      throw new ModelException("model bundle " + dir + " is corrupt: " + WEIGHTS + " has SHA-256 " + actual
-          + " but model.json says " + bundle.weightsSha256);
+    if (bundle.shape == null) {
+      throw new ModelException(meta + " lacks the image shape");
     }
+    bundle.physics(); // validates
     return bundle;
   }
 

@@ -78,7 +78,7 @@ public final class ModelCatalog implements AutoCloseable {
       return Optional.empty();
     }
     if (Files.isRegularFile(dir.resolve(ModelBundle.METADATA))) {
-      String v = ModelBundle.read(dir).version();
+      String v = ModelBundle.readMetadata(dir).version(); // no hash here: resolve runs per request
       return version == null || version.equals(v) ? Optional.of(new Entry(name, v, dir.toString())) : Optional.empty();
     }
     List<String> versions = versions(dir);

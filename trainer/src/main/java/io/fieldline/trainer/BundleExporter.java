@@ -3,12 +3,10 @@ package io.fieldline.trainer;
 import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
 import com.google.gson.JsonObject;
+import io.fieldline.core.Flows;
 import io.fieldline.core.SamplerSettings;
-import io.fieldline.core.engine.GenerationEngine;
-import io.fieldline.core.engine.SampleHandle;
 import io.fieldline.core.engine.SampleResult;
 import io.fieldline.core.engine.SampleStatus;
-import io.fieldline.core.engine.SampleTask;
 import io.fieldline.server.ContactSheet;
 import io.fieldline.server.ModelBundle;
 import io.fieldline.server.OnnxFieldModel;
@@ -25,7 +23,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.ExecutionException;
 
 /**
  * Turns a training run into a model bundle: the EMA weights of the last checkpoint, exported to ONNX by the project's
@@ -94,14 +91,8 @@ public final class BundleExporter {
   private static void writeSamples(OnnxFieldModel model, Path file) throws IOException {
     SamplerSettings settings = SamplerSettings.defaultFor(model.physics());
     List<double[]> samples = new ArrayList<>();
-    try (GenerationEngine engine = GenerationEngine.builder().setModel(model).optMaxBatchSize(64).build()) {
-      List<SampleHandle> handles = new ArrayList<>();
-      for (int i = 0; i < 64; i++) {
-        handles.add(engine.submit(SampleTask.of("card", i, 0, settings)));
-      }
-      engine.start();
-      for (SampleHandle h : handles) {
-        SampleResult r = h.result().get();
+    try {
+      for (SampleResult r : Flows.sampleAll(model, settings, "card", 0, 64, 64, done -> { })) {
         if (r.status() == SampleStatus.COMPLETED) {
           samples.add(r.x());
         }
@@ -109,8 +100,6 @@ public final class BundleExporter {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IOException("interrupted while drawing the sample grid", e);
-    } catch (ExecutionException e) {
-      throw new IOException("drawing the sample grid failed: " + e.getCause(), e);
     }
     if (!samples.isEmpty()) {
       Files.write(file, ContactSheet.png(samples, model.shape(), 8, 2,

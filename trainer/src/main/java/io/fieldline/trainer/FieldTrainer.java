@@ -14,6 +14,7 @@ import io.fieldline.core.PfgmppPhysics;
 import io.fieldline.core.Physics;
 import io.fieldline.core.SampleRandom;
 import io.fieldline.core.data.Dataset;
+import io.fieldline.server.ModelBundle;
 import io.fieldline.trainer.internal.Checkpoint;
 import io.fieldline.trainer.internal.FieldNet;
 import io.fieldline.trainer.internal.LossCurve;
@@ -44,7 +45,6 @@ import java.util.Objects;
 public final class FieldTrainer {
   private static final String CHECKPOINT = "checkpoint.bin";
   private static final int MAX_SKIPPED_IN_A_ROW = 20;
-  private long skipped;
   private final Dataset data;
   private final TrainSettings settings;
   private final Path runDir;
@@ -98,7 +98,7 @@ public final class FieldTrainer {
     } else {
       Physics physics = physicsFor(settings, data);
       int m = physics instanceof PfgmPhysics ? PfgmPhysics.recommendedM(data.shape().size(), data.averageNorm()) : 0;
-      info = new RunInfo(settings, data.shape(), RunInfo.physicsJson(physics), data.source(), data.size(), m, 0);
+      info = new RunInfo(settings, data.shape(), ModelBundle.physicsToJson(physics), data.source(), data.size(), m, 0);
     }
     NetConfig config = network(info);
     Physics physics = info.toPhysics();
@@ -161,7 +161,6 @@ public final class FieldTrainer {
               throw new IllegalStateException("training diverged: " + skippedInARow + " non-finite gradients in a row "
                   + "up to step " + step + "; the last good checkpoint is " + checkpointFile);
             }
-            skipped++;
             noteSkipped(step, batch, gradNorm);
           } else {
             skippedInARow = 0;
@@ -207,11 +206,6 @@ public final class FieldTrainer {
     Files.writeString(runDir.resolve("skipped.log"), String.format(java.util.Locale.ROOT,
         "step %d: gradient norm %s, update skipped; cond range [%.4g, %.4g]%n", step, gradNorm, lo, hi),
         java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
-  }
-
-  /** Updates skipped so far in this process because the gradient was not finite. */
-  public long skippedUpdates() {
-    return skipped;
   }
 
   /** The images of a step: counter-based uniform draws (with replacement) from the data set. */

@@ -7,7 +7,6 @@ import io.fieldline.core.ImageShape;
 import io.fieldline.core.PfgmPhysics;
 import io.fieldline.core.PfgmppPhysics;
 import io.fieldline.core.Physics;
-import io.fieldline.server.ModelBundle;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -42,10 +41,6 @@ public record RunInfo(TrainSettings settings, ImageShape shape, JsonObject physi
 
   private double get(String key) {
     return physics.get(key).getAsDouble();
-  }
-
-  static JsonObject physicsJson(Physics physics) {
-    return ModelBundle.physicsToJson(physics);
   }
 
   public void write(Path dir) throws IOException {

@@ -1,9 +1,7 @@
 package io.fieldline.streams.internal;
 
 import io.fieldline.core.FieldModel;
-import io.fieldline.core.PfgmPhysics;
 import io.fieldline.core.SamplerSettings;
-import io.fieldline.core.Solver;
 import io.fieldline.schemas.GenerationRequest;
 import io.fieldline.schemas.SamplerSpec;
 import io.fieldline.server.ModelCatalog;
@@ -100,20 +98,10 @@ public final class RequestValidator {
     }
   }
 
-  /** The full settings of a request's sampler for a model (defaults as in {@code fieldline generate}). */
+  /** The full settings of a request's sampler for a model (the same defaults as {@code fieldline generate}). */
   public static SamplerSettings settings(SamplerSpec spec, FieldModel model) {
-    boolean pfgm = model.physics() instanceof PfgmPhysics;
-    if (spec == null) {
-      return SamplerSettings.defaultFor(model.physics());
-    }
-    Solver solver = Solver.parse(spec.getSolver());
-    if (pfgm && spec.getSolver().trim().equalsIgnoreCase("edm")) {
-      throw new IllegalArgumentException("edm is PFGM++'s sampler; " + model.name() + " is a PFGM model");
-    }
-    int steps = spec.getSteps() != null ? spec.getSteps() : pfgm ? 100 : 18;
-    double rtol = spec.getRtol() != null ? spec.getRtol() : 1e-4;
-    double atol = spec.getAtol() != null ? spec.getAtol() : rtol;
-    return new SamplerSettings(solver, steps, rtol, atol);
+    return spec == null ? SamplerSettings.resolve(model.physics(), null, null, null, null)
+        : SamplerSettings.resolve(model.physics(), spec.getSolver(), spec.getSteps(), spec.getRtol(), spec.getAtol());
   }
 
   private static String abbreviate(String s) {

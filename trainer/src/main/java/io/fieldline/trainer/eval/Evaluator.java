@@ -1,19 +1,14 @@
 package io.fieldline.trainer.eval;
 
 import io.fieldline.core.FieldModel;
+import io.fieldline.core.Flows;
 import io.fieldline.core.SamplerSettings;
-import io.fieldline.core.engine.GenerationEngine;
-import io.fieldline.core.engine.SampleHandle;
 import io.fieldline.core.engine.SampleResult;
 import io.fieldline.core.engine.SampleStatus;
-import io.fieldline.core.engine.SampleTask;
 import io.fieldline.core.data.Dataset;
 import io.fieldline.server.Pixels;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.ExecutionException;
 import java.util.function.LongConsumer;
 
 /**
@@ -68,24 +63,12 @@ public final class Evaluator {
     double[][] generated = new double[n][];
     long nfe = 0;
     long start = System.nanoTime();
-    try (GenerationEngine engine = GenerationEngine.builder().setModel(model).optMaxBatchSize(batch).build()) {
-      List<SampleHandle> handles = new ArrayList<>();
-      for (int i = 0; i < n; i++) {
-        handles.add(engine.submit(SampleTask.of("eval", i, 0, settings)));
+    for (SampleResult r : Flows.sampleAll(model, settings, "eval", 0, n, batch, progress::accept)) {
+      if (r.status() != SampleStatus.COMPLETED) {
+        throw new IllegalStateException("sample " + r.task().index() + " " + r.status() + ": " + r.message());
       }
-      engine.start();
-      int done = 0;
-      for (SampleHandle h : handles) {
-        SampleResult r = h.result().get();
-        if (r.status() != SampleStatus.COMPLETED) {
-          throw new IllegalStateException("sample " + r.task().index() + " " + r.status() + ": " + r.message());
-        }
-        generated[(int) r.task().index()] = quantize(r.x());
-        nfe += r.nfe();
-        progress.accept(++done);
-      }
-    } catch (ExecutionException e) {
-      throw new IllegalStateException(e.getCause());
+      generated[(int) r.task().index()] = quantize(r.x());
+      nfe += r.nfe();
     }
     double seconds = (System.nanoTime() - start) / 1e9;
     double[][] gen = classifier.features(generated);

@@ -1,6 +1,5 @@
 package io.fieldline.trainer.internal;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.Device;
@@ -83,7 +82,6 @@ class FieldNetExportTest {
           }
           // Relative to the largest output: float32 graphs of ~30 layers agree to ~1e-6 of their scale.
           assertTrue(worst <= 1e-4 * norm, "batch " + batch + ": max difference " + worst + ", scale " + norm);
-          assertEquals(physics.outputDimension(), viaOnnx[0].length);
         }
       }
     }
