@@ -12,6 +12,7 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import io.fieldline.server.ModelLoader;
 import io.fieldline.streams.FieldlinePipeline;
+import io.fieldline.streams.PipelineLimits;
 import io.fieldline.streams.Topics;
 import io.fieldline.streams.registry.SchemaRegistryClient;
 import java.io.InputStream;
@@ -68,6 +69,20 @@ final class ServeCommand implements Callable<Integer> {
   @Option(names = "--batch", paramLabel = "B", defaultValue = "64",
       description = "Engine batch size (rows per forward pass). Default: ${DEFAULT-VALUE}.")
   int batch;
+
+  @Option(names = "--max-count", paramLabel = "N", defaultValue = "10000",
+      description = "Most images one request may ask for; larger requests are REJECTED. Default: ${DEFAULT-VALUE}.")
+  int maxCount;
+
+  @Option(names = "--max-queued-per-client", paramLabel = "N", defaultValue = "20000",
+      description = "Most unfinished images (accepted, not yet ended) of one client id; a request that would pass it "
+          + "is REJECTED with the numbers. Requests without a client id share one quota. Default: ${DEFAULT-VALUE}.")
+  int maxQueuedPerClient;
+
+  @Option(names = "--max-queued", paramLabel = "N", defaultValue = "50000",
+      description = "Most unfinished images in the whole pipeline (all clients, all instances); also sizes the "
+          + "engines' queues, which keeps memory bounded. Default: ${DEFAULT-VALUE}.")
+  int maxQueued;
 
   @Option(names = "--application-id", paramLabel = "ID", defaultValue = "fieldline",
       description = "Kafka Streams application id; instances with the same id share the work. "
@@ -147,7 +162,8 @@ final class ServeCommand implements Callable<Integer> {
     PipelineMetrics metrics = new PipelineMetrics(prometheus);
     try (ModelCatalog catalog = catalogBuilder.build();
          FieldlinePipeline pipeline = FieldlinePipeline.builder().setRegistry(client).setCatalog(catalog)
-             .optTopics(Topics.withPrefix(prefix)).optDevice(device).optMaxBatchSize(batch)
+             .optTopics(Topics.withPrefix(prefix)).optDevice(device)
+             .optLimits(PipelineLimits.defaults().withMaxCount(maxCount).withQueueBounds(maxQueuedPerClient, maxQueued)).optMaxBatchSize(batch)
              .optMetrics(metrics).build()) {
       String warning = pipeline.guardSchemaEvolution();
       if (warning != null) {

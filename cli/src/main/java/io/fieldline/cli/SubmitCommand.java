@@ -80,6 +80,10 @@ final class SubmitCommand implements Callable<Integer> {
       + "(ISO-8601, e.g. PT5M).")
   Duration deadline;
 
+  @Option(names = "--client-id", paramLabel = "ID", description = "Who asks: servers bound the unfinished images "
+      + "per client id (--max-queued-per-client of serve). Default: none (requests without one share a quota).")
+  String clientId;
+
   @Option(names = "--label", paramLabel = "KEY=VALUE", description = "Labels copied onto every image (repeatable).")
   Map<String, String> labels = new LinkedHashMap<>();
 
@@ -128,7 +132,7 @@ final class SubmitCommand implements Callable<Integer> {
         : SamplerSpec.newBuilder().setSolver(solver).setSteps(steps).setRtol(rtol).setAtol(rtol).build();
     GenerationRequest request = GenerationRequest.newBuilder().setRequestId(id).setModel(model)
         .setModelVersion(modelVersion).setCount(count).setSeed(seed).setSampler(sampler).setPriority(priority)
-        .setDeadlineEpochMs(deadline == null ? null : Instant.now().plus(deadline).toEpochMilli()).setLabels(labels)
+        .setClientId(clientId).setDeadlineEpochMs(deadline == null ? null : Instant.now().plus(deadline).toEpochMilli()).setLabels(labels)
         .build();
     Files.createDirectories(out);
     Map<String, Object> consumerConfig = new HashMap<>(common);
