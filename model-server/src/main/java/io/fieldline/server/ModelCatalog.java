@@ -4,6 +4,7 @@ import io.fieldline.core.FieldModel;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -12,6 +13,10 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.Executors;
+import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
@@ -20,11 +25,22 @@ import java.util.stream.Stream;
  * specifications (e.g. {@code fashion-mnist-exact -> exact:fashion-mnist}).
  *
  * <p>Layout: {@code <models>/<name>/model.json} (one version, taken from model.json) or
- * {@code <models>/<name>/<version>/model.json} (several). A request that names no version gets the highest (numeric
- * order when both are numbers, text order otherwise).
+ * {@code <models>/<name>/<version>/model.json} (several, loaded side by side). Versions order numerically when both
+ * are numbers, by text otherwise. Directory names starting with '.' are invisible, so a new version can be copied
+ * under a hidden name and renamed into place atomically.
+ *
+ * <p>Versions without a restart: the name's directory is listed on every {@link #resolve} of a request that names no
+ * version. Such a request gets the newest <em>ready</em> version: loaded, and one warm-up forward pass returned finite
+ * numbers. When a newer version appears it is loaded and warmed on a background thread (the injectable executor) and
+ * only then becomes the default; until then requests keep getting the previous ready version. A version that fails to
+ * load or warms up to non-finite output is never promoted; the failure is reported once through the listener and the
+ * version is retried when its files change (a half-copied directory). With no ready version at all (a cold start) the
+ * newest version that loads is warmed in the caller. Requests that name a version get exactly it; samples already
+ * resolved keep their version, so in-flight work finishes on the version it started on.
  *
  * <p>Security: a name must match {@code [A-Za-z0-9][A-Za-z0-9._-]{0,63}} and may not contain "..", so no request
- * can make the server read outside the models directory. Loaded models are cached; thread-safe.
+ * can make the server read outside the models directory. Loaded models are cached until {@link #close()};
+ * thread-safe.
  */
 public final class ModelCatalog implements AutoCloseable {
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
@@ -32,15 +48,31 @@ public final class ModelCatalog implements AutoCloseable {
   /** A resolved model: what to load and how to name it. */
   public record Entry(String name, String version, String spec) {}
 
+  /** The load state of one version. Guarded by itself. */
+  private static final class Slot {
+    FieldModel model;
+    String failure;
+    String failedFingerprint;
+    boolean scheduled;
+  }
+
   private final Path modelsDir;
   private final Map<String, String> aliases;
-  private final ModelLoader loader;
-  private final Map<Entry, FieldModel> loaded = new ConcurrentHashMap<>();
+  private final Function<String, FieldModel> loader;
+  private final Executor warmUps;
+  private final Consumer<String> listener;
+  private final Map<Entry, Slot> slots = new ConcurrentHashMap<>();
 
   private ModelCatalog(Builder b) {
     this.modelsDir = b.modelsDir;
     this.aliases = Map.copyOf(b.aliases);
     this.loader = b.loader;
+    this.warmUps = b.warmUps != null ? b.warmUps : Executors.newSingleThreadExecutor(r -> {
+      Thread t = new Thread(r, "fieldline-model-warm-up");
+      t.setDaemon(true);
+      return t;
+    });
+    this.listener = b.listener;
   }
 
   public static Builder builder() {
@@ -55,9 +87,9 @@ public final class ModelCatalog implements AutoCloseable {
   /**
    * Finds a model.
    *
-   * @param version a version, or null for the newest
+   * @param version a version, or null for the newest ready one
    * @return the entry, or empty if no such model (or version) exists
-   * @throws ModelException if the name is not acceptable
+   * @throws ModelException if the name is not acceptable, or no version of it can be loaded (cold start)
    */
   public Optional<Entry> resolve(String name, String version) {
     if (!isValidName(name)) {
@@ -86,9 +118,42 @@ public final class ModelCatalog implements AutoCloseable {
       return versions.contains(version) ? Optional.of(new Entry(name, version, dir.resolve(version).toString()))
           : Optional.empty();
     }
-    return versions.isEmpty() ? Optional.empty()
-        : Optional.of(new Entry(name, versions.get(versions.size() - 1),
-            dir.resolve(versions.get(versions.size() - 1)).toString()));
+    if (versions.isEmpty()) {
+      return Optional.empty();
+    }
+    List<Entry> newestFirst = new ArrayList<>();
+    for (int i = versions.size() - 1; i >= 0; i--) {
+      newestFirst.add(new Entry(name, versions.get(i), dir.resolve(versions.get(i)).toString()));
+    }
+    for (Entry e : newestFirst) {
+      if (isReady(e)) {
+        if (e != newestFirst.get(0)) {
+          scheduleWarmUp(newestFirst.get(0)); // a newer version appeared: warm it while e keeps serving
+        }
+        return Optional.of(e);
+      }
+    }
+    ModelException last = null;
+    for (Entry e : newestFirst) { // cold start: nothing ready yet
+      try {
+        warm(e);
+        return Optional.of(e);
+      } catch (ModelException ex) {
+        last = ex;
+      }
+    }
+    throw new ModelException("no version of model '" + name + "' can be loaded: " + last.getMessage(), last);
+  }
+
+  /** Whether a version is loaded and warmed up. */
+  public boolean isReady(Entry entry) {
+    Slot s = slots.get(entry);
+    if (s == null) {
+      return false;
+    }
+    synchronized (s) {
+      return s.model != null;
+    }
   }
 
   private static List<String> versions(Path dir) {
@@ -110,23 +175,118 @@ public final class ModelCatalog implements AutoCloseable {
     return a.compareTo(b);
   };
 
-  /** The model of an entry, loaded once and cached. */
+  /**
+   * The model of an entry, loaded and warmed up once, then cached.
+   *
+   * @throws ModelException if it cannot be loaded or its warm-up output is not finite (retried only after the
+   *     version's files change)
+   */
   public FieldModel load(Entry entry) {
-    return loaded.computeIfAbsent(entry, e -> loader.load(e.spec()));
+    return warm(entry);
+  }
+
+  private Slot slot(Entry entry) {
+    return slots.computeIfAbsent(entry, e -> new Slot());
+  }
+
+  private void scheduleWarmUp(Entry entry) {
+    Slot s = slot(entry);
+    synchronized (s) {
+      if (s.model != null || s.scheduled || (s.failure != null && fingerprint(entry).equals(s.failedFingerprint))) {
+        return;
+      }
+      s.scheduled = true;
+    }
+    warmUps.execute(() -> {
+      try {
+        warm(entry);
+      } catch (RuntimeException e) {
+        // reported by warm(); the previous version stays the default
+      } finally {
+        synchronized (s) {
+          s.scheduled = false;
+        }
+      }
+    });
+  }
+
+  private FieldModel warm(Entry entry) {
+    Slot s = slot(entry);
+    synchronized (s) { // one load per version; requests for other versions are not held up
+      if (s.model != null) {
+        return s.model;
+      }
+      String fingerprint = fingerprint(entry);
+      if (s.failure != null && fingerprint.equals(s.failedFingerprint)) {
+        throw new ModelException(s.failure);
+      }
+      long start = System.nanoTime();
+      FieldModel model = null;
+      try {
+        model = loader.apply(entry.spec());
+        WarmUp.check(model);
+      } catch (RuntimeException e) {
+        if (model != null) {
+          model.close();
+        }
+        s.failure = label(entry) + ": " + e.getMessage();
+        s.failedFingerprint = fingerprint;
+        listener.accept(label(entry) + " failed to load and is not served: " + e.getMessage()
+            + " (retried when its files change)");
+        throw e instanceof ModelException me ? me : new ModelException(s.failure, e);
+      }
+      s.model = model;
+      s.failure = null;
+      listener.accept(String.format(java.util.Locale.ROOT, "%s loaded and warmed up in %.1f s", label(entry),
+          (System.nanoTime() - start) / 1e9));
+      return model;
+    }
+  }
+
+  private static String label(Entry e) {
+    return e.name() + " version " + e.version();
+  }
+
+  /** Names, sizes and modification times of a version's files: a failed version is retried when this changes. */
+  private static String fingerprint(Entry entry) {
+    Path dir = Path.of(entry.spec());
+    if (!Files.isDirectory(dir)) {
+      return entry.spec();
+    }
+    StringBuilder sb = new StringBuilder();
+    try (Stream<Path> files = Files.list(dir)) {
+      for (Path p : files.sorted().toList()) {
+        BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class);
+        sb.append(p.getFileName()).append(':').append(a.size()).append(':').append(a.lastModifiedTime().toMillis())
+            .append(';');
+      }
+    } catch (IOException e) {
+      sb.append("unreadable:").append(e.getMessage());
+    }
+    return sb.toString();
   }
 
   /** Closes every loaded model. */
   @Override
   public void close() {
-    loaded.values().forEach(FieldModel::close);
-    loaded.clear();
+    for (Slot s : slots.values()) {
+      synchronized (s) {
+        if (s.model != null) {
+          s.model.close();
+          s.model = null;
+        }
+      }
+    }
+    slots.clear();
   }
 
   /** Builder: everything optional; a catalog with neither a directory nor aliases resolves nothing. */
   public static final class Builder {
     private Path modelsDir;
     private final Map<String, String> aliases = new LinkedHashMap<>();
-    private ModelLoader loader = ModelLoader.builder().build();
+    private Function<String, FieldModel> loader = ModelLoader.builder().build()::load;
+    private Executor warmUps;
+    private Consumer<String> listener = message -> {};
 
     private Builder() {}
 
@@ -147,7 +307,26 @@ public final class ModelCatalog implements AutoCloseable {
 
     /** How models are loaded (exact-field size, device). */
     public Builder optLoader(ModelLoader loader) {
+      Objects.requireNonNull(loader, "loader");
+      this.loader = loader::load;
+      return this;
+    }
+
+    /** How a specification becomes a model (tests substitute their own). Default: a default {@link ModelLoader}. */
+    public Builder optLoader(Function<String, FieldModel> loader) {
       this.loader = Objects.requireNonNull(loader, "loader");
+      return this;
+    }
+
+    /** Where new versions are loaded and warmed up. Default: one daemon thread. */
+    public Builder optWarmUpExecutor(Executor warmUps) {
+      this.warmUps = Objects.requireNonNull(warmUps, "warmUps");
+      return this;
+    }
+
+    /** Told, in one line each, when a version becomes ready or fails to load. Default: nobody. */
+    public Builder optListener(Consumer<String> listener) {
+      this.listener = Objects.requireNonNull(listener, "listener");
       return this;
     }
 
