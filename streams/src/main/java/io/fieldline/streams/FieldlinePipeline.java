@@ -12,6 +12,8 @@ import io.fieldline.streams.internal.BinarySerde;
 import io.fieldline.streams.internal.CancellationUpdater;
 import io.fieldline.streams.internal.DeviceEngines;
 import io.fieldline.streams.internal.GeneratorProcessor;
+import io.fieldline.streams.internal.QuotaLedger;
+import io.fieldline.streams.internal.StatusLedgerUpdater;
 import io.fieldline.streams.internal.RequestValidator;
 import io.fieldline.streams.internal.StatusProcessor;
 import io.fieldline.streams.internal.ValidateProcessor;
@@ -21,6 +23,7 @@ import java.time.Duration;
 import java.time.InstantSource;
 import java.util.Objects;
 import java.util.Properties;
+import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
@@ -35,7 +38,12 @@ import org.apache.kafka.streams.state.Stores;
  *                            \-> progress (ACCEPTED/REJECTED)            \-> progress -> status
  *                            \-> requests.dlq (raw, error headers)
  * control (CancelRequest) -> global store "cancellations" (read by every generator)
+ * status                  -> global store "open-requests" (unfinished images per client, for admission)
  * </pre>
+ *
+ * <p>Admission: a valid request is accepted only while its client's unfinished images and the pipeline's stay within
+ * {@link PipelineLimits#maxQueuedPerClient()} and {@link PipelineLimits#maxQueued()}; every instance counts them from
+ * the status topic, so the bound holds across instances up to about one commit interval of lag.
  *
  * <p>Exactly once: the application runs with {@code exactly_once_v2}; the ODE runs on the device engines' threads,
  * never inside a transaction; finished images are forwarded and their tasks deleted from the changelogged store in the
@@ -50,6 +58,8 @@ public final class FieldlinePipeline implements AutoCloseable {
   private final Duration interval;
   private final DeviceEngines engines;
   private final PipelineMetrics metrics;
+  private final QuotaLedger ledger;
+  private final AtomicLong cancellationsSeen = new AtomicLong();
 
   private FieldlinePipeline(Builder b) {
     this.topics = b.topics;
@@ -59,8 +69,17 @@ public final class FieldlinePipeline implements AutoCloseable {
     this.clock = b.clock;
     this.interval = b.interval;
     this.metrics = b.metrics;
-    this.engines = new DeviceEngines(b.catalog, b.device, b.maxBatchSize, b.clock, b.engineThreads, b.metrics);
+    // Twice the admission bound: admission counts lag across instances by about a commit interval, and one
+    // instance's engines may hold most of the pipeline's work after a rebalance.
+    int engineQueue = (int) Math.min(Integer.MAX_VALUE, 2L * b.limits.maxQueued());
+    this.engines = new DeviceEngines(b.catalog, b.device, b.maxBatchSize, engineQueue, b.clock, b.engineThreads,
+        b.metrics);
+    this.ledger = new QuotaLedger(b.clock, OWN_ACCEPTANCE_TTL);
+    b.metrics.unfinishedImages(ledger::unfinished);
   }
+
+  /** How long this instance counts its own acceptances before the status topic must have taken over. */
+  static final Duration OWN_ACCEPTANCE_TTL = Duration.ofMinutes(2);
 
   public static Builder builder() {
     return new Builder();
@@ -89,8 +108,7 @@ public final class FieldlinePipeline implements AutoCloseable {
     Topology t = new Topology();
     t.addSource("requests", Serdes.ByteArray().deserializer(), Serdes.ByteArray().deserializer(), topics.requests());
     t.addProcessor("validate", () -> new ValidateProcessor(topics, requestSerde.deserializer(), validator, clock,
-        metrics::rejected),
-        "requests");
+        metrics::rejected, ledger, limits), "requests");
     t.addSink(ValidateProcessor.TO_SAMPLES, topics.samples(), Serdes.String().serializer(), sampleSerde.serializer(),
         "validate");
     t.addSink(ValidateProcessor.TO_PROGRESS, topics.progress(), Serdes.String().serializer(),
@@ -99,7 +117,7 @@ public final class FieldlinePipeline implements AutoCloseable {
         Serdes.ByteArray().serializer(), "validate");
 
     t.addSource("samples", Serdes.String().deserializer(), sampleSerde.deserializer(), topics.samples());
-    t.addProcessor("generator", () -> new GeneratorProcessor(catalog, engines, clock, interval), "samples");
+    t.addProcessor("generator", () -> new GeneratorProcessor(catalog, engines, clock, interval, cancellationsSeen), "samples");
     t.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(GeneratorProcessor.PENDING_STORE),
         Serdes.String(), new BinarySerde<>(SampleTask.class)), "generator");
     t.addSink(GeneratorProcessor.TO_IMAGES, topics.images(), Serdes.String().serializer(), imageSerde.serializer(),
@@ -116,7 +134,11 @@ public final class FieldlinePipeline implements AutoCloseable {
     t.addGlobalStore(Stores.timestampedKeyValueStoreBuilder(
             Stores.persistentTimestampedKeyValueStore(GeneratorProcessor.CANCELLATIONS_STORE), Serdes.String(),
             new BinarySerde<>(CancelRequest.class)).withLoggingDisabled(), "control", Serdes.String().deserializer(),
-        cancelSerde.deserializer(), topics.control(), "cancellations", CancellationUpdater::new);
+        cancelSerde.deserializer(), topics.control(), "cancellations", () -> new CancellationUpdater(cancellationsSeen));
+    t.addGlobalStore(Stores.keyValueStoreBuilder(
+            Stores.persistentKeyValueStore(StatusLedgerUpdater.OPEN_REQUESTS_STORE), Serdes.String(), statusSerde)
+            .withLoggingDisabled(), "status-source", Serdes.String().deserializer(), statusSerde.deserializer(),
+        topics.status(), "open-requests", () -> new StatusLedgerUpdater(ledger));
     return t;
   }
 

@@ -17,6 +17,8 @@ import java.time.Duration;
  *   <li>{@code fieldline_sample_queue_seconds} and {@code fieldline_sample_compute_seconds}: per completed sample;</li>
  *   <li>{@code fieldline_sample_nfe}: field evaluations per completed sample;</li>
  *   <li>{@code fieldline_batch_rows} and {@code fieldline_batch_seconds}: rows and time per forward pass;</li>
+ *   <li>{@code fieldline_images_unfinished}: images accepted and not yet ended, all clients, as this instance counts
+ *       them for admission;</li>
  *   <li>{@code fieldline_requests_rejected_total}: rejected requests (the reasons go to the status topic and the
  *       dead-letter headers, not to metric labels, whose number must stay bounded).</li>
  * </ul>
@@ -43,6 +45,12 @@ public final class PipelineMetrics {
   /** Counts one rejected request. */
   public void rejected() {
     rejected.increment();
+  }
+
+  /** Registers the gauge of unfinished images. */
+  public void unfinishedImages(java.util.function.LongSupplier unfinished) {
+    io.micrometer.core.instrument.Gauge.builder("fieldline.images.unfinished", unfinished::getAsLong)
+        .description("Images accepted and not yet ended (all clients)").register(registry);
   }
 
   /** The listener of one engine (one model version on one device). */

@@ -16,16 +16,19 @@ public final class DeviceEngines implements AutoCloseable {
   private final ModelCatalog catalog;
   private final String device;
   private final int maxBatch;
+  private final int maxQueued;
   private final InstantSource clock;
   private final boolean threads;
   private final io.fieldline.streams.PipelineMetrics metrics;
   private final Map<ModelCatalog.Entry, GenerationEngine> engines = new ConcurrentHashMap<>();
 
   /**
+   * @param maxQueued most samples waiting in each engine's queue (beyond it samples end REJECTED)
    * @param threads true: each engine runs on its own thread; false: the caller steps them (tests)
    */
-  public DeviceEngines(ModelCatalog catalog, String device, int maxBatch, InstantSource clock, boolean threads,
-      io.fieldline.streams.PipelineMetrics metrics) {
+  public DeviceEngines(ModelCatalog catalog, String device, int maxBatch, int maxQueued, InstantSource clock,
+      boolean threads, io.fieldline.streams.PipelineMetrics metrics) {
+    this.maxQueued = maxQueued;
     this.catalog = catalog;
     this.device = device;
     this.maxBatch = maxBatch;
@@ -38,7 +41,7 @@ public final class DeviceEngines implements AutoCloseable {
   public GenerationEngine engine(ModelCatalog.Entry entry) {
     return engines.computeIfAbsent(entry, e -> {
       GenerationEngine engine = GenerationEngine.builder().setModel(catalog.load(e)).optName(device + "-" + e.name())
-          .optMaxBatchSize(maxBatch).optClock(clock).optListener(metrics.engineListener(e.name(), e.version(), device))
+          .optMaxBatchSize(maxBatch).optMaxQueued(maxQueued).optClock(clock).optListener(metrics.engineListener(e.name(), e.version(), device))
           .build();
       if (threads) {
         engine.start();

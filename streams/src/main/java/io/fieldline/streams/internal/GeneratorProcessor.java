@@ -18,11 +18,11 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.Map;
 import java.util.Queue;
-import java.util.Set;
+import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
@@ -53,6 +53,8 @@ public final class GeneratorProcessor implements Processor<String, SampleTask, S
   private final DeviceEngines engines;
   private final InstantSource clock;
   private final Duration interval;
+  private final AtomicLong cancellationsSeen;
+  private long cancellationsChecked = -1;
   private final Queue<Finished> finished = new ConcurrentLinkedQueue<>();
   private final Map<String, SampleHandle> inFlight = new HashMap<>();
   private final Map<String, ModelCatalog.Entry> entries = new HashMap<>();
@@ -61,7 +63,13 @@ public final class GeneratorProcessor implements Processor<String, SampleTask, S
   private ReadOnlyKeyValueStore<String, ValueAndTimestamp<CancelRequest>> cancellations;
   private volatile boolean closed;
 
-  public GeneratorProcessor(ModelCatalog catalog, DeviceEngines engines, InstantSource clock, Duration interval) {
+  /**
+   * @param cancellationsSeen bumped by the cancellation store's updater; in-flight samples are checked against the
+   *     store only when it moved (a scan per tick would cost O(in-flight) every interval)
+   */
+  public GeneratorProcessor(ModelCatalog catalog, DeviceEngines engines, InstantSource clock, Duration interval,
+      AtomicLong cancellationsSeen) {
+    this.cancellationsSeen = cancellationsSeen;
     this.catalog = catalog;
     this.engines = engines;
     this.clock = clock;
@@ -159,11 +167,14 @@ public final class GeneratorProcessor implements Processor<String, SampleTask, S
       }
       pending.delete(f.key());
     }
-    Set<String> requests = new HashSet<>();
-    inFlight.forEach((key, h) -> requests.add(h.task().requestId()));
-    for (String id : requests) {
-      if (isCancelled(id)) {
-        inFlight.values().stream().filter(h -> h.task().requestId().equals(id)).toList().forEach(SampleHandle::cancel);
+    long cancellations = cancellationsSeen.get();
+    if (cancellations != cancellationsChecked) {
+      cancellationsChecked = cancellations;
+      Map<String, Boolean> cancelled = new HashMap<>();
+      for (SampleHandle h : List.copyOf(inFlight.values())) {
+        if (cancelled.computeIfAbsent(h.task().requestId(), this::isCancelled)) {
+          h.cancel();
+        }
       }
     }
   }

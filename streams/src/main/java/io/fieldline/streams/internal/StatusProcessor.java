@@ -12,7 +12,8 @@ import org.apache.kafka.streams.state.KeyValueStore;
 /**
  * Folds progress events into one status per request: ACCEPTED, then RUNNING with done/total after each image, then
  * DONE (all images), or FAILED / EXPIRED / CANCELLED when some images ended otherwise (the reason of the last such
- * image is kept). REJECTED requests get their status at once. A finished request's counts are deleted.
+ * image is kept). REJECTED requests get their status at once. A finished request's counts are deleted. Every status
+ * carries the request's clientId, from which every instance counts unfinished images per client ({@link QuotaLedger}).
  */
 public final class StatusProcessor implements Processor<String, ProgressEvent, String, GenerationStatus> {
   public static final String PROGRESS_STORE = "request-progress";
@@ -33,10 +34,10 @@ public final class StatusProcessor implements Processor<String, ProgressEvent, S
     }
     String id = e.getRequestId();
     switch (e.getKind()) {
-      case REJECTED -> emit(id, RequestState.REJECTED, 0, 0, 0, e.getReason(), e.getAtEpochMs());
+      case REJECTED -> emit(id, RequestState.REJECTED, 0, 0, 0, e.getReason(), e.getAtEpochMs(), e.getClientId());
       case ACCEPTED -> {
-        store.put(id, RequestProgress.newBuilder().setTotal(e.getTotal()).build());
-        emit(id, RequestState.ACCEPTED, 0, e.getTotal(), 0, null, e.getAtEpochMs());
+        store.put(id, RequestProgress.newBuilder().setTotal(e.getTotal()).setClientId(e.getClientId()).build());
+        emit(id, RequestState.ACCEPTED, 0, e.getTotal(), 0, null, e.getAtEpochMs(), e.getClientId());
       }
       default -> {
         RequestProgress p = store.get(id);
@@ -58,18 +59,22 @@ public final class StatusProcessor implements Processor<String, ProgressEvent, S
           RequestState state = notDone == 0 ? RequestState.DONE
               : p.getCancelled() > 0 ? RequestState.CANCELLED
               : p.getExpired() > 0 ? RequestState.EXPIRED : RequestState.FAILED;
-          emit(id, state, p.getCompleted(), p.getTotal(), notDone, p.getLastReason(), e.getAtEpochMs());
+          emit(id, state, p.getCompleted(), p.getTotal(), notDone, p.getLastReason(), e.getAtEpochMs(),
+              p.getClientId());
           store.delete(id);
         } else {
           store.put(id, p);
-          emit(id, RequestState.RUNNING, p.getCompleted(), p.getTotal(), notDone, null, e.getAtEpochMs());
+          emit(id, RequestState.RUNNING, p.getCompleted(), p.getTotal(), notDone, null, e.getAtEpochMs(),
+              p.getClientId());
         }
       }
     }
   }
 
-  private void emit(String id, RequestState state, int done, int total, int failed, String reason, long at) {
+  private void emit(String id, RequestState state, int done, int total, int failed, String reason, long at,
+      String clientId) {
     context.forward(new Record<>(id, GenerationStatus.newBuilder().setRequestId(id).setState(state).setDone(done)
-        .setTotal(total).setFailed(failed).setReason(reason).setUpdatedAtEpochMs(at).build(), at));
+        .setTotal(total).setFailed(failed).setReason(reason).setUpdatedAtEpochMs(at).setClientId(clientId).build(),
+        at));
   }
 }

@@ -5,6 +5,7 @@ import io.fieldline.schemas.ProgressEvent;
 import io.fieldline.schemas.ProgressKind;
 import io.fieldline.schemas.SampleTask;
 import io.fieldline.schemas.SamplerSpec;
+import io.fieldline.streams.PipelineLimits;
 import io.fieldline.streams.Topics;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
@@ -21,7 +22,8 @@ import org.apache.kafka.streams.processor.api.RecordMetadata;
 /**
  * Decodes and validates requests (raw bytes, so undecodable records are caught here, not by a deserializer that would
  * stop the stream), fans a valid request out into one SampleTask per image, and sends everything else to the dead
- * letter topic with its reason (and a REJECTED progress event for its status).
+ * letter topic with its reason (and a REJECTED progress event for its status). A valid request is admitted only if
+ * the queue bounds allow its images ({@link QuotaLedger}); otherwise it is REJECTED with the numbers.
  */
 public final class ValidateProcessor implements Processor<byte[], byte[], String, Object> {
   /** Child names. */
@@ -37,15 +39,19 @@ public final class ValidateProcessor implements Processor<byte[], byte[], String
   private final RequestValidator validator;
   private final InstantSource clock;
   private final Runnable onReject;
+  private final QuotaLedger ledger;
+  private final PipelineLimits limits;
   private ProcessorContext<String, Object> context;
 
   public ValidateProcessor(Topics topics, Deserializer<GenerationRequest> requests, RequestValidator validator,
-      InstantSource clock, Runnable onReject) {
+      InstantSource clock, Runnable onReject, QuotaLedger ledger, PipelineLimits limits) {
     this.topics = topics;
     this.requests = requests;
     this.validator = validator;
     this.clock = clock;
     this.onReject = onReject;
+    this.ledger = ledger;
+    this.limits = limits;
   }
 
   @Override
@@ -70,12 +76,18 @@ public final class ValidateProcessor implements Processor<byte[], byte[], String
     }
     RequestValidator.Verdict verdict = validator.validate(key, request, now);
     if (!verdict.accepted()) {
-      reject(record, key, request.getRequestId(), verdict.rejection(), now);
+      reject(record, key, request, verdict.rejection(), now);
       return;
     }
     String id = request.getRequestId();
-    context.forward(new Record<>(id, (Object) progress(id, ProgressKind.ACCEPTED, -1, request.getCount(), null, now),
-        now.toEpochMilli()), TO_PROGRESS);
+    String overQuota = ledger.admit(id, request.getClientId(), request.getCount(), limits);
+    if (overQuota != null) {
+      reject(record, key, request, overQuota, now);
+      return;
+    }
+    ProgressEvent accepted = progress(id, ProgressKind.ACCEPTED, -1, request.getCount(), null, now);
+    accepted.setClientId(request.getClientId());
+    context.forward(new Record<>(id, (Object) accepted, now.toEpochMilli()), TO_PROGRESS);
     SamplerSpec resolved = SamplerSpec.newBuilder().setSolver(verdict.settings().solver().id())
         .setSteps(verdict.settings().steps()).setRtol(verdict.settings().rtol()).setAtol(verdict.settings().atol())
         .build();
@@ -88,7 +100,8 @@ public final class ValidateProcessor implements Processor<byte[], byte[], String
     }
   }
 
-  private void reject(Record<byte[], byte[]> record, String key, String requestId, String reason, Instant now) {
+  private void reject(Record<byte[], byte[]> record, String key, GenerationRequest request, String reason,
+      Instant now) {
     onReject.run();
     Optional<RecordMetadata> meta = context.recordMetadata();
     String source = meta.map(m -> m.topic() + "/" + m.partition() + "@" + m.offset()).orElse("unknown");
@@ -96,9 +109,11 @@ public final class ValidateProcessor implements Processor<byte[], byte[], String
     headers.add(HEADER_ERROR, reason.getBytes(StandardCharsets.UTF_8));
     headers.add(HEADER_SOURCE, source.getBytes(StandardCharsets.UTF_8));
     context.forward(new Record<>(key, (Object) record.value(), record.timestamp(), headers), TO_DLQ);
+    String requestId = request == null ? null : request.getRequestId();
     String id = requestId != null && !requestId.isBlank() ? requestId : key != null ? key : "unkeyed:" + source;
-    context.forward(new Record<>(id, (Object) progress(id, ProgressKind.REJECTED, -1, 0, reason, now),
-        now.toEpochMilli()), TO_PROGRESS);
+    ProgressEvent rejected = progress(id, ProgressKind.REJECTED, -1, 0, reason, now);
+    rejected.setClientId(request == null ? null : request.getClientId());
+    context.forward(new Record<>(id, (Object) rejected, now.toEpochMilli()), TO_PROGRESS);
   }
 
   static ProgressEvent progress(String id, ProgressKind kind, int index, int total, String reason, Instant now) {
