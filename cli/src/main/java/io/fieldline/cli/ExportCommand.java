@@ -11,13 +11,18 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code fieldline export}: a run directory to a model bundle. */
-@Command(name = "export", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "export", sortOptions = false,
     description = {"Exports the EMA weights of a training run's last checkpoint as a model bundle: field.onnx "
         + "(written by Fieldline's own ONNX exporter, opset 17), model.json (physics, shape, SHA-256), card.md, "
         + "loss.png and samples.png (64 samples through ONNX Runtime and the engine)."})
 final class ExportCommand implements Callable<Integer> {
   @Spec
   CommandSpec spec;
+
+  // Not mixinStandardHelpOptions: its --version would clash with the model version below, and picocli then drops
+  // both of its options, --help included.
+  @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help message and exit.")
+  boolean help;
 
   @Parameters(index = "0", paramLabel = "RUN_DIR", description = "A training run directory (fieldline train --out).")
   Path run;

@@ -1,8 +1,10 @@
 package io.fieldline.cli;
 
+import io.fieldline.cli.internal.Settings;
 import io.fieldline.core.data.DatasetException;
 import io.fieldline.server.ModelException;
 import java.io.PrintWriter;
+import java.util.Map;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -31,11 +33,33 @@ public final class Fieldline implements Runnable {
 
   /** Runs the command line and returns the exit status (for tests and for {@link #main}). */
   public static int execute(PrintWriter out, PrintWriter err, String... args) {
+    return execute(System.getenv(), out, err, args);
+  }
+
+  /**
+   * Runs the command line with settings from {@code env} (FIELDLINE_* variables, FIELDLINE_CONFIG) and returns the
+   * exit status; see docs/CONFIGURATION.md.
+   */
+  public static int execute(Map<String, String> env, PrintWriter out, PrintWriter err, String... args) {
     CommandLine cli = new CommandLine(new Fieldline());
     cli.setOut(out);
     cli.setErr(err);
+    Settings settings;
+    try {
+      settings = Settings.install(cli, args, env);
+    } catch (Settings.SettingException ex) {
+      err.println(ex.getCommandLine().getCommandSpec().qualifiedName() + ": " + ex.getMessage());
+      err.flush();
+      return EXIT_USAGE;
+    }
     cli.setParameterExceptionHandler((ex, a) -> {
       CommandLine c = ex.getCommandLine();
+      String setting = settings.explain(ex);
+      if (setting != null) {
+        c.getErr().println(c.getCommandSpec().qualifiedName() + ": " + setting);
+        c.getErr().flush();
+        return EXIT_USAGE;
+      }
       c.getErr().println(c.getCommandSpec().qualifiedName() + ": " + ex.getMessage());
       c.getErr().println("Try '" + c.getCommandSpec().qualifiedName() + " --help' for the flags.");
       c.getErr().flush();

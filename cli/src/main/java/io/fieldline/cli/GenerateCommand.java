@@ -125,12 +125,6 @@ final class GenerateCommand implements Callable<Integer> {
     if (total > MAX_IMAGES) {
       throw new Fieldline.UsageException("--seeds x --indices asks for " + total + " images; the limit is " + MAX_IMAGES);
     }
-    if (batch < 1 || batch > 65_536) {
-      throw new Fieldline.UsageException("--batch must be in 1..65536, got " + batch);
-    }
-    if (gridCount < 1 || gridCount > 1024) {
-      throw new Fieldline.UsageException("--grid-count must be in 1..1024, got " + gridCount);
-    }
     ModelLoader.Builder loader = ModelLoader.builder().optExactSize(exactSize);
     switch (kind.toLowerCase(Locale.ROOT)) {
       case "pfgm":
