@@ -54,8 +54,7 @@ class PipelineTopologyTest {
   Path dir;
 
   private final FakeClock clock = new FakeClock();
-  private final io.micrometer.core.instrument.simple.SimpleMeterRegistry meters =
-      new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+  private io.micrometer.core.instrument.simple.SimpleMeterRegistry meters;
   private FakeRegistry registry;
   private SchemaRegistryClient client;
   private ModelCatalog catalog;
@@ -73,10 +72,21 @@ class PipelineTopologyTest {
     registry = new FakeRegistry();
     client = SchemaRegistryClient.builder().setUrl(registry.url()).build();
     Path data = IdxFixtures.write(dir.resolve("tiny.idx"), 6, 4, 4, 1, false);
-    catalog = ModelCatalog.builder().optAlias("tiny", "exact:" + data).optAlias("tinypp", "exact:" + data)
-        .optLoader(ModelLoader.builder().optExactSize(6).build()).build();
+    open(ModelCatalog.builder().optAlias("tiny", "exact:" + data).optAlias("tinypp", "exact:" + data)
+        .optLoader(ModelLoader.builder().optExactSize(6).build()).build(), BadRequests.limits());
+  }
+
+  /** (Re)starts the driver on a catalog and limits. */
+  private void open(ModelCatalog newCatalog, PipelineLimits limits) {
+    if (driver != null) {
+      driver.close();
+      pipeline.close();
+      catalog.close();
+    }
+    catalog = newCatalog;
+    meters = new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
     pipeline = FieldlinePipeline.builder().setRegistry(client).setCatalog(catalog).optClock(clock)
-        .optEngineThreads(false).optMetrics(new PipelineMetrics(meters)).optLimits(BadRequests.limits()).build();
+        .optEngineThreads(false).optMetrics(new PipelineMetrics(meters)).optLimits(limits).build();
     Properties props = new Properties();
     props.put(StreamsConfig.APPLICATION_ID_CONFIG, "test");
     props.put(StreamsConfig.STATE_DIR_CONFIG, dir.resolve("state").toString());
@@ -222,5 +232,72 @@ class PipelineTopologyTest {
     GenerationStatus s = latestStatus().get("late");
     assertEquals(RequestState.EXPIRED, s.getState());
     assertEquals(3, s.getFailed());
+  }
+
+  @Test
+  void shouldRejectRequestsOverTheQueueBoundsWithTheNumbersAndAcceptAgainOnceImagesFinish() {
+    open(catalog, BadRequests.limits().withQueueBounds(150, 250));
+    send(request("alice-1", 100).setClientId("alice").build());
+    send(request("alice-2", 60).setClientId("alice").build());
+    send(request("bob-1", 100).setClientId("bob").build());
+    send(request("carol-1", 60).setClientId("carol").build());
+    send(request("anon-1", 40).build());
+    Map<String, GenerationStatus> s = latestStatus();
+    assertEquals(RequestState.ACCEPTED, s.get("alice-1").getState());
+    assertEquals("alice", s.get("alice-1").getClientId());
+    assertEquals(RequestState.REJECTED, s.get("alice-2").getState());
+    assertEquals("client 'alice' has 100 unfinished images; 60 more would exceed the per-client quota of 150 "
+        + "(wait for some to finish, or ask for fewer)", s.get("alice-2").getReason());
+    assertEquals(RequestState.ACCEPTED, s.get("bob-1").getState());
+    assertEquals(RequestState.REJECTED, s.get("carol-1").getState());
+    assertTrue(s.get("carol-1").getReason().startsWith("the pipeline has 200 unfinished images; 60 more would exceed "
+        + "its limit of 250"), s.get("carol-1").getReason());
+    assertEquals(RequestState.ACCEPTED, s.get("anon-1").getState(), "240 of 250");
+    assertEquals(240.0, meters.get("fieldline.images.unfinished").gauge().value());
+    work();
+    assertEquals(0.0, meters.get("fieldline.images.unfinished").gauge().value());
+    send(request("alice-3", 60).setClientId("alice").build());
+    s = latestStatus();
+    assertEquals(RequestState.DONE, s.get("alice-1").getState());
+    assertEquals(RequestState.ACCEPTED, s.get("alice-3").getState(), "the quota frees as images finish");
+  }
+
+  @Test
+  void shouldFinishInFlightSamplesOnTheirVersionAndMoveNewRequestsOnlyAfterWarmUp() throws Exception {
+    Path models = dir.resolve("models");
+    Path v1 = java.nio.file.Files.createDirectories(models.resolve("fm/1"));
+    IdxFixtures.write(v1.resolve("data.idx"), 6, 4, 4, 1, false);
+    java.nio.file.Files.writeString(v1.resolve("model.json"), "{}");
+    List<Runnable> warmUps = new java.util.ArrayList<>();
+    ModelLoader exact = ModelLoader.builder().optExactSize(6).build();
+    open(ModelCatalog.builder().optModelsDir(models).optWarmUpExecutor(warmUps::add)
+        .optLoader(spec -> exact.load("exact:" + Path.of(spec).resolve("data.idx"))).build(), BadRequests.limits());
+    send(request("old", 4).setModel("fm").build()); // cold start on version 1; its samples wait in the engine
+    Path v2 = java.nio.file.Files.createDirectories(models.resolve("fm/2"));
+    IdxFixtures.write(v2.resolve("data.idx"), 6, 4, 4, 5, false); // other images: another field
+    java.nio.file.Files.writeString(v2.resolve("model.json"), "{}");
+    send(request("early", 2).setModel("fm").build());
+    assertEquals(1, warmUps.size(), "version 2 warms in the background");
+    warmUps.remove(0).run();
+    send(request("late", 2).setModel("fm").build());
+    work();
+    FieldModel first = catalog.load(catalog.resolve("fm", "1").orElseThrow());
+    FieldModel second = catalog.load(catalog.resolve("fm", "2").orElseThrow());
+    Map<String, String> versionOf = Map.of("old", "1", "early", "1", "late", "2");
+    List<TestRecord<String, GeneratedImage>> out = images.readRecordsToList();
+    assertEquals(8, out.size());
+    for (TestRecord<String, GeneratedImage> r : out) {
+      GeneratedImage image = r.value();
+      String version = versionOf.get(image.getRequestId());
+      assertEquals(version, image.getModelVersion(), image.getRequestId());
+      FieldModel model = version.equals("1") ? first : second;
+      var task = io.fieldline.core.engine.SampleTask.of(image.getRequestId(), image.getIndex(), image.getSeed(),
+          SamplerSettings.fixed(Solver.HEUN, 6));
+      Flows.Result expected = Flows.sample(model, task.settings(), image.getSeed(), image.getIndex());
+      byte[] png = new byte[image.getPng().remaining()];
+      image.getPng().get(png);
+      assertArrayEquals(SampleImages.png(model, task, expected.x(), expected.nfe()), png, image.getRequestId());
+    }
+    assertTrue(latestStatus().values().stream().allMatch(st -> st.getState() == RequestState.DONE));
   }
 }

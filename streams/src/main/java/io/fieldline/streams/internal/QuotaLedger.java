@@ -40,7 +40,7 @@ public final class QuotaLedger {
   }
 
   /** Images a status says are still to come: 0 for a final state. */
-  static long unfinished(GenerationStatus s) {
+  static long imagesToCome(GenerationStatus s) {
     return switch (s.getState()) {
       case ACCEPTED, RUNNING -> Math.max(0, s.getTotal() - s.getDone() - s.getFailed());
       default -> 0;
@@ -57,7 +57,7 @@ public final class QuotaLedger {
     String id = s.getRequestId();
     subtract(own.remove(id));
     subtract(seen.remove(id));
-    long n = unfinished(s);
+    long n = imagesToCome(s);
     if (n > 0) {
       Open o = new Open(client(s.getClientId()), n, clock.instant());
       seen.put(id, o);
