@@ -3,6 +3,7 @@ package io.fieldline.streams.registry;
 import com.google.gson.Gson;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
+import io.fieldline.streams.Secrets;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -21,13 +22,14 @@ import org.apache.avro.Schema;
  *
  * <p>Ids and registrations are cached (schemas are immutable per id), so steady-state serialization makes no calls.
  * Transient failures (connection errors, HTTP 5xx, 429) are retried with exponential back-off; 4xx are not. Every
- * failure is a {@link RegistryException} naming the URL and the request. Thread-safe.
+ * failure is a {@link RegistryException} naming the URL (user-info masked) and the request. Thread-safe.
  */
 public final class SchemaRegistryClient {
   private static final String CONTENT_TYPE = "application/vnd.schemaregistry.v1+json";
   private static final Gson GSON = new Gson();
 
   private final String baseUrl;
+  private final String shownUrl; // baseUrl without user-info: the one that goes into messages
   private final HttpClient http;
   private final Duration timeout;
   private final int maxAttempts;
@@ -37,6 +39,7 @@ public final class SchemaRegistryClient {
 
   private SchemaRegistryClient(Builder b) {
     this.baseUrl = b.url.endsWith("/") ? b.url.substring(0, b.url.length() - 1) : b.url;
+    this.shownUrl = Secrets.maskUrl(baseUrl);
     this.timeout = b.timeout;
     this.maxAttempts = b.maxAttempts;
     this.backoff = b.backoff;
@@ -47,9 +50,9 @@ public final class SchemaRegistryClient {
     return new Builder();
   }
 
-  /** The registry's base URL (for messages and metrics). */
+  /** The registry's base URL for messages and metrics: user-info, if any, shows as {@code [hidden]}. */
   public String url() {
-    return baseUrl;
+    return shownUrl;
   }
 
   /**
@@ -84,8 +87,8 @@ public final class SchemaRegistryClient {
     try {
       schema = new Schema.Parser().parse(reply.get("schema").getAsString());
     } catch (RuntimeException e) {
-      throw new RegistryException("schema id " + id + " from " + baseUrl + " is not an Avro schema: " + e.getMessage(),
-          200, -1, e);
+      throw new RegistryException("schema id " + id + " from " + shownUrl + " is not an Avro schema: "
+          + e.getMessage(), 200, -1, e);
     }
     byId.putIfAbsent(id, schema);
     return schema;
@@ -135,14 +138,14 @@ public final class SchemaRegistryClient {
         } catch (JsonParseException ignored) {
           // not JSON: keep the raw body as the message
         }
-        last = new RegistryException("schema registry " + baseUrl + " refused to " + what + ": HTTP " + status
+        last = new RegistryException("schema registry " + shownUrl + " refused to " + what + ": HTTP " + status
             + (code > 0 ? " (error " + code + ")" : "") + ": " + message, status, code, null);
         if (status < 500 && status != 429) {
           throw last;
         }
       } catch (IOException e) {
-        last = new RegistryException("schema registry " + baseUrl + " unreachable while trying to " + what + ": " + e,
-            -1, -1, e);
+        last = new RegistryException("schema registry " + shownUrl + " unreachable while trying to " + what + ": "
+            + Secrets.maskUrl(e.toString()), -1, -1, e);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw new RegistryException("interrupted while trying to " + what, -1, -1, e);
@@ -199,7 +202,12 @@ public final class SchemaRegistryClient {
       if (url == null) {
         throw new IllegalStateException("SchemaRegistryClient needs setUrl");
       }
-      URI.create(url); // fails early on a malformed URL
+      try {
+        URI.create(url); // fails early on a malformed URL
+      } catch (IllegalArgumentException e) { // its message quotes the URL, user-info and all
+        throw new IllegalArgumentException("malformed schema registry URL " + Secrets.maskUrl(url) + ": "
+            + Secrets.maskUrl(e.getMessage()));
+      }
       return new SchemaRegistryClient(this);
     }
   }
