@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
 
 /**
  * The {@code fieldline} command. Exit status: 0 success, 1 some work failed (see the message), 2 bad input (flags,
- * model, data), 3 internal error.
+ * model, data, Kafka credentials), 3 internal error.
  */
 @Command(name = "fieldline", mixinStandardHelpOptions = true, versionProvider = Fieldline.Version.class,
     description = "Poisson Flow generative models (PFGM, PFGM++): generate images, train and export field networks.",
@@ -73,6 +73,13 @@ public final class Fieldline implements Runnable {
         c.getErr().flush();
         return EXIT_USAGE;
       }
+      Throwable refused = kafkaRefusal(ex);
+      if (refused != null) { // wrong credentials or missing ACLs: the user's settings, not a bug
+        c.getErr().println(name + ": Kafka refused this client (check security.protocol, sasl.mechanism, "
+            + "sasl.jaas.config and ACLs): " + refused.getMessage());
+        c.getErr().flush();
+        return EXIT_USAGE;
+      }
       c.getErr().println(name + ": internal error: " + ex);
       if (Boolean.getBoolean("fieldline.debug")) {
         ex.printStackTrace(c.getErr());
@@ -89,6 +96,17 @@ public final class Fieldline implements Runnable {
     PrintWriter out = new PrintWriter(System.out, true);
     PrintWriter err = new PrintWriter(System.err, true);
     System.exit(execute(out, err, args));
+  }
+
+  /** The Kafka authentication or authorization failure behind {@code ex}, or null. */
+  private static Throwable kafkaRefusal(Throwable ex) {
+    for (Throwable t = ex; t != null && t != t.getCause(); t = t.getCause()) {
+      if (t instanceof org.apache.kafka.common.errors.AuthenticationException
+          || t instanceof org.apache.kafka.common.errors.AuthorizationException) {
+        return t;
+      }
+    }
+    return null;
   }
 
   /** Bad input found after parsing (one line, exit status 2). */

@@ -150,6 +150,7 @@ final class ServeCommand implements Callable<Integer> {
     if (stateDir != null) {
       props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
     }
+    stdout.printf("kafka settings: %s%n", io.fieldline.streams.Secrets.describe(props)); // secrets as [hidden]
     ModelCatalog.Builder catalogBuilder = ModelCatalog.builder()
         .optLoader(ModelLoader.builder().optExactSize(exactSize).optDevice(device).build());
     if (Files.isDirectory(modelsDir)) {
@@ -182,8 +183,8 @@ final class ServeCommand implements Callable<Integer> {
         streams.close(Duration.ofSeconds(30));
         stopped.countDown();
       }, "fieldline-shutdown"));
-      stdout.printf("serving %s on %s (registry %s, device %s, batch %d)%n", prefix + "requests", bootstrap, registry,
-          device, batch);
+      stdout.printf("serving %s on %s (registry %s, device %s, batch %d)%n", prefix + "requests", bootstrap,
+          io.fieldline.streams.Secrets.maskUrl(registry), device, batch);
       stdout.flush();
       long last = -1;
       while (!stopped.await(statsEvery.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
