@@ -30,6 +30,21 @@ final class ServeProcess {
         "--kafka", "heartbeat.interval.ms=1000"));
   }
 
+  /** More flags for the command line (call before {@link #start}), e.g. {@code --kafka-config FILE}. */
+  ServeProcess withArgs(String... args) {
+    command.addAll(List.of(args));
+    return this;
+  }
+
+  /**
+   * A JVM option before {@code -jar} (call before {@link #start}), e.g. a system property; it comes after the default
+   * options, so {@code -Xmx256m} overrides the default {@code -Xmx1g}.
+   */
+  ServeProcess withJvmOption(String option) {
+    command.add(command.indexOf("-jar"), option);
+    return this;
+  }
+
   ServeProcess start() throws Exception {
     process = new ProcessBuilder(command).redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
@@ -38,6 +53,11 @@ final class ServeProcess {
 
   boolean isAlive() {
     return process.isAlive();
+  }
+
+  /** Waits up to {@code timeout} for the process to end; its exit status, or -1 if it still runs. */
+  int waitFor(java.time.Duration timeout) throws InterruptedException {
+    return process.waitFor(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS) ? process.exitValue() : -1;
   }
 
   /** SIGKILL: no shutdown hook, no clean close, an open transaction left behind. */
