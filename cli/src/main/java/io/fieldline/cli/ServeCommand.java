@@ -151,7 +151,10 @@ final class ServeCommand implements Callable<Integer> {
       props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
     }
     stdout.printf("kafka settings: %s%n", io.fieldline.streams.Secrets.describe(props)); // secrets as [hidden]
-    ModelCatalog.Builder catalogBuilder = ModelCatalog.builder()
+    ModelCatalog.Builder catalogBuilder = ModelCatalog.builder().optListener(message -> {
+          stdout.println("models: " + message); // a new version ready, or one that failed and is not served
+          stdout.flush();
+        })
         .optLoader(ModelLoader.builder().optExactSize(exactSize).optDevice(device).build());
     if (Files.isDirectory(modelsDir)) {
       catalogBuilder.optModelsDir(modelsDir);
@@ -177,6 +180,7 @@ final class ServeCommand implements Callable<Integer> {
         }
       });
       new KafkaStreamsMetrics(streams).bindTo(prometheus);
+      new io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics().bindTo(prometheus); // heap, for bounded memory
       HttpServer http = metricsPort < 0 ? null : metricsServer(prometheus, streams);
       streams.start();
       Runtime.getRuntime().addShutdownHook(new Thread(() -> {
