@@ -27,8 +27,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * `fieldline serve` and `fieldline submit` against a broker whose only client listener requires SASL/PLAIN: the
- * security settings from --kafka-config reach every Kafka client unchanged, the request ends DONE, and the password is
- * in neither process's output (Kafka's own config dumps included: the child processes log Kafka at INFO here).
+ * security settings from --kafka-config (and, for submit, the JAAS line from FIELDLINE_KAFKA_SASL_JAAS_CONFIG) reach
+ * every Kafka client unchanged, the request ends DONE, and the password is in neither process's output (Kafka's own
+ * config dumps included: the child processes log Kafka at INFO here).
  */
 class SaslPlainIT {
   private static final String USER = "alice";
@@ -86,7 +87,11 @@ class SaslPlainIT {
         .withArgs("--kafka-config", config.toString()).withJvmOption(KAFKA_INFO).start();
     try {
       Path out = dir.resolve("images");
-      Process submit = submit(config, "sasl.", out, "submitted", dir.resolve("submit.log"));
+      // submit: the protocol and mechanism from its file, the JAAS line (the secret) from the environment.
+      Path submitConfig = Files.writeString(dir.resolve("submit.properties"),
+          "security.protocol=SASL_PLAINTEXT\nsasl.mechanism=PLAIN\n");
+      Process submit = submit(submitConfig, Map.of("FIELDLINE_KAFKA_SASL_JAAS_CONFIG",
+          LocalKafka.plainJaasConfig(USER, PASSWORD)), "sasl.", out, "submitted", dir.resolve("submit.log"));
       assertTrue(submit.waitFor(3, TimeUnit.MINUTES), "submit finished");
       String log = Files.readString(dir.resolve("submit.log"));
       assertEquals(0, submit.exitValue(), log + serve.log());
@@ -115,7 +120,8 @@ class SaslPlainIT {
     Topics topics = Topics.withPrefix("wrong.");
     kafka.createTopics(topics);
     Path config = clientConfig("wrong.properties", "wrong-password-a83f");
-    Process submit = submit(config, "wrong.", dir.resolve("wrong-images"), "refused", dir.resolve("wrong-submit.log"));
+    Process submit = submit(config, Map.of(), "wrong.", dir.resolve("wrong-images"), "refused",
+        dir.resolve("wrong-submit.log"));
     assertTrue(submit.waitFor(2, TimeUnit.MINUTES), "submit ends instead of hanging");
     String submitLog = Files.readString(dir.resolve("wrong-submit.log"));
     assertEquals(2, submit.exitValue(), submitLog);
@@ -145,13 +151,16 @@ class SaslPlainIT {
         "sasl.mechanism=PLAIN", "sasl.jaas.config=" + LocalKafka.plainJaasConfig(USER, password), ""));
   }
 
-  private static Process submit(Path config, String prefix, Path out, String requestId, Path log) throws Exception {
+  private static Process submit(Path config, Map<String, String> env, String prefix, Path out, String requestId,
+      Path log) throws Exception {
     List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         KAFKA_INFO, "-jar", System.getProperty("fieldline.cli.jar", "../cli/target/fieldline.jar"), "submit",
         "--bootstrap-servers", kafka.bootstrapServers(), "--registry", registry.confluentUrl(), "--model", "data",
         "--count", "8", "--seed", "3", "--solver", "heun", "--steps", "8", "--topic-prefix", prefix,
         "--out", out.toString(), "--request-id", requestId, "--no-progress", "--timeout", "PT2M",
         "--kafka-config", config.toString()));
-    return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+    builder.environment().putAll(env);
+    return builder.start();
   }
 }
