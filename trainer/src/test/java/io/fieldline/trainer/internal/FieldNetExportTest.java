@@ -38,6 +38,56 @@ class FieldNetExportTest {
     assertExportMatches(false, PfgmppPhysics.edmDefaults(784, 128), new double[] {0.002, 0.1, 1, 20, 80});
   }
 
+  @Test
+  void shouldGiveEachRowTheSameBitsWhateverItsBatchMates() throws Exception {
+    Physics physics = PfgmppPhysics.edmDefaults(784, 128);
+    try (NDManager manager = NDManager.newBaseManager(Device.cpu(), Networks.ENGINE)) {
+      FieldNet net = Networks.create(NetConfig.small(SHAPE, false), manager, 11);
+      Path bundle = export(net, physics, false);
+      Random random = new Random(5);
+      double[][] mates = new double[40][784];
+      double[] conds = new double[40];
+      for (int i = 0; i < 40; i++) {
+        conds[i] = 0.01 + 30 * random.nextDouble();
+        for (int k = 0; k < 784; k++) {
+          mates[i][k] = conds[i] * random.nextGaussian();
+        }
+      }
+      try (OnnxFieldModel onnx = OnnxFieldModel.load(bundle, "cpu")) {
+        double[][] alone = new double[1][784];
+        onnx.evaluate(new double[][] {mates[0]}, new double[] {conds[0]}, alone, 1);
+        double[][] inForty = new double[40][784];
+        double[][] rotated = new double[40][];
+        double[] rotatedConds = new double[40];
+        for (int i = 0; i < 40; i++) { // row 0 lands at position 23, among other mates
+          rotated[(i + 23) % 40] = mates[i];
+          rotatedConds[(i + 23) % 40] = conds[i];
+        }
+        onnx.evaluate(rotated, rotatedConds, inForty, 40);
+        double[][] inSeven = new double[7][784];
+        double[][] seven = new double[7][];
+        double[] sevenConds = new double[7];
+        for (int i = 0; i < 7; i++) {
+          seven[i] = mates[(i * 5) % 40];
+          sevenConds[i] = conds[(i * 5) % 40];
+        }
+        onnx.evaluate(seven, sevenConds, inSeven, 7);
+        assertTrue(java.util.Arrays.equals(alone[0], inForty[23]), "alone vs position 23 of 40");
+        assertTrue(java.util.Arrays.equals(alone[0], inSeven[0]), "alone vs first of 7");
+        assertTrue(java.util.Arrays.equals(inForty[(5 + 23) % 40], inSeven[1]), "another row, two batches");
+      }
+    }
+  }
+
+  private Path export(FieldNet net, Physics physics, boolean pfgm) throws Exception {
+    Path bundle = Files.createDirectories(dir.resolve(pfgm ? "pfgm" : "pfgmpp"));
+    Files.write(bundle.resolve(ModelBundle.WEIGHTS), net.export().model("test", "export test").toByteArray());
+    new ModelBundle(ModelBundle.FORMAT, "test", "1", pfgm ? "pfgm" : "pfgmpp", SHAPE,
+        ModelBundle.physicsToJson(physics), new JsonObject(), new JsonObject(),
+        ModelBundle.sha256(bundle.resolve(ModelBundle.WEIGHTS))).write(bundle);
+    return bundle;
+  }
+
   private void assertExportMatches(boolean pfgm, Physics physics, double[] conds) throws Exception {
     NetConfig config = NetConfig.small(SHAPE, pfgm);
     try (NDManager manager = NDManager.newBaseManager(Device.cpu(), Networks.ENGINE)) {
@@ -52,11 +102,7 @@ class FieldNetExportTest {
         }
         a.set(v);
       }
-      Path bundle = Files.createDirectories(dir.resolve(pfgm ? "pfgm" : "pfgmpp"));
-      Files.write(bundle.resolve(ModelBundle.WEIGHTS), net.export().model("test", "export test").toByteArray());
-      new ModelBundle(ModelBundle.FORMAT, "test", "1", pfgm ? "pfgm" : "pfgmpp", SHAPE,
-          ModelBundle.physicsToJson(physics), new JsonObject(), new JsonObject(),
-          ModelBundle.sha256(bundle.resolve(ModelBundle.WEIGHTS))).write(bundle);
+      Path bundle = export(net, physics, pfgm);
       try (OnnxFieldModel onnx = OnnxFieldModel.load(bundle, "cpu")) {
         for (int batch : new int[] {1, 3, 64}) {
           double[][] x = new double[batch][784];
