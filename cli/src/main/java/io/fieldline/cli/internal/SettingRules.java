@@ -109,6 +109,7 @@ public final class SettingRules {
   }
 
   private static String plain(double x) {
-    return x == Math.rint(x) && Math.abs(x) < 1e6 ? Long.toString((long) x) : Double.toString(x);
+    return x == Math.rint(x) && Math.abs(x) < 1e6 ? Long.toString((long) x)
+        : Double.toString(x).replace(".0E", "e").replace('E', 'e');
   }
 }

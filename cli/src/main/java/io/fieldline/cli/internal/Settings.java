@@ -305,9 +305,9 @@ public final class Settings implements CommandLine.IDefaultValueProvider {
   private static void addConfigOption(CommandLine cl) {
     if (cl.getCommandSpec().findOption(CONFIG_FLAG) == null && !(cl.getCommand() instanceof CommandLine.HelpCommand)) {
       cl.getCommandSpec().addOption(OptionSpec.builder(CONFIG_FLAG).paramLabel("FILE").type(Path.class)
-          .description("Settings file (Java properties: batch=32, serve.batch=32, kafka.KEY=VALUE); flags and "
-              + "FIELDLINE_* environment variables win over it. Default: the file named by " + CONFIG_ENV
-              + ", else none. See docs/CONFIGURATION.md.")
+          .description("Settings file (properties: batch=32, serve.batch=32, kafka.KEY=VALUE); FIELDLINE_* "
+              + "environment variables and flags win over it. Default: $" + CONFIG_ENV + ", else none. See "
+              + "docs/CONFIGURATION.md.")
           .build());
     }
     for (CommandLine sub : cl.getSubcommands().values()) {
