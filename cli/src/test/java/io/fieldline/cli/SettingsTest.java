@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.fieldline.cli.internal.SettingRules;
 import io.fieldline.cli.internal.Settings;
@@ -12,6 +13,7 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -164,6 +166,29 @@ class SettingsTest {
   void flagOverridesABadValueInTheFile() throws Exception {
     Path file = config("batch=abc", "seeds=0");
     assertGenerated(1, generate(Map.of(), "--config", file.toString(), "--batch", "8"));
+  }
+
+  @Test
+  void helpShowsTheDefaultsTheSettingsGive() {
+    Run r = run(Map.of("FIELDLINE_GENERATE_BATCH", "7"), "generate", "--help");
+    assertEquals(0, r.status(), r.err());
+    assertTrue(r.out().contains("maxBatchSize). Default: 7."), r.out());
+  }
+
+  @Test
+  void secretsInAFileOthersCanReadAreWarnedAbout() throws Exception {
+    Path file = config("kafka.sasl.jaas.config=org.example.Login required password=\"x\";", "seeds=0");
+    assumeTrue(file.getFileSystem().supportedFileAttributeViews().contains("posix"), "POSIX permissions only");
+    Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r--r--"));
+    Run r = generate(Map.of(), "--config", file.toString());
+    assertGenerated(1, r);
+    assertTrue(r.err().contains("warning: " + file + " holds kafka.sasl.jaas.config and users other than its owner "
+        + "can read it (chmod 600 " + file + ")"), r.err());
+    assertFalse(r.err().contains("password=\"x\""), "the secret itself is never printed");
+    Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+    r = generate(Map.of(), "--config", file.toString());
+    assertGenerated(1, r);
+    assertFalse(r.err().contains("warning"), r.err());
   }
 
   @Test

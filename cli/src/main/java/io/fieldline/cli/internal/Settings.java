@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
@@ -14,6 +15,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
+import java.util.regex.Pattern;
 import picocli.CommandLine;
 import picocli.CommandLine.Model.ArgSpec;
 import picocli.CommandLine.Model.CommandSpec;
@@ -59,6 +62,8 @@ public final class Settings implements CommandLine.IDefaultValueProvider {
     }
   }
 
+  private static final Pattern SECRET_KEY = Pattern.compile("(?i)(password|secret|jaas|token|credential)");
+
   private final Map<String, String> env;
   private final Map<String, String> file;
   private final String fileName;
@@ -89,6 +94,9 @@ public final class Settings implements CommandLine.IDefaultValueProvider {
     Map<String, String> file = given == null ? Map.of() : read(target, given, where);
     Settings settings = new Settings(Map.copyOf(env), file, given);
     settings.checkKeys(root, target);
+    if (given != null) {
+      warnIfSecretsAreReadable(root, Path.of(given), file);
+    }
     root.setDefaultValueProvider(settings);
     CommandLine.IExecutionStrategy run = root.getExecutionStrategy();
     root.setExecutionStrategy(parseResult -> {
@@ -300,6 +308,24 @@ public final class Settings implements CommandLine.IDefaultValueProvider {
     Map<String, String> file = new LinkedHashMap<>();
     p.stringPropertyNames().stream().sorted().forEach(k -> file.put(k.trim(), p.getProperty(k)));
     return file;
+  }
+
+  /** A warning on stderr when the file holds a secret and users other than its owner may read it. */
+  private static void warnIfSecretsAreReadable(CommandLine root, Path path, Map<String, String> file) {
+    String secret = file.keySet().stream().filter(k -> SECRET_KEY.matcher(k).find()).findFirst().orElse(null);
+    if (secret == null) {
+      return;
+    }
+    try {
+      Set<PosixFilePermission> perms = Files.getPosixFilePermissions(path);
+      if (perms.contains(PosixFilePermission.GROUP_READ) || perms.contains(PosixFilePermission.OTHERS_READ)) {
+        root.getErr().println("warning: " + path + " holds " + secret + " and users other than its owner can read "
+            + "it (chmod 600 " + path + ")");
+        root.getErr().flush();
+      }
+    } catch (IOException | UnsupportedOperationException e) {
+      // no POSIX permissions here (Windows): nothing to say
+    }
   }
 
   private static void addConfigOption(CommandLine cl) {
