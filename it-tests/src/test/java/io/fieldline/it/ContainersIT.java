@@ -97,11 +97,14 @@ class ContainersIT {
     try (GenericContainer<?> generator = new GenericContainer<>(generatorImage(root))
         .withNetwork(NETWORK)
         .withCopyFileToContainer(MountableFile.forHostPath(data, 0644), "/tmp/it/data.idx")
-        .withCommand("serve", "--bootstrap-servers", "kafka:19092",
-            "--registry", "http://registry:8080/apis/ccompat/v7", "--models-dir", "/opt/fieldline/models",
-            "--alias", "data=exact:/tmp/it/data.idx", "--exact-size", "16", "--topic-prefix", "img.",
-            "--application-id", "img-it", "--state-dir", "/var/lib/fieldline/state", "--batch", "32",
-            "--stats-every", "PT0.5S", "--kafka", "commit.interval.ms=100")
+        // Configured as docker/compose.yaml configures it: fieldline's FIELDLINE_* variables, the image's defaults
+        // for --models-dir and --state-dir, and a plain `serve`.
+        .withEnv(Map.of("FIELDLINE_BOOTSTRAP_SERVERS", "kafka:19092",
+            "FIELDLINE_REGISTRY", "http://registry:8080/apis/ccompat/v7", "FIELDLINE_TOPIC_PREFIX", "img.",
+            "FIELDLINE_SERVE_APPLICATION_ID", "img-it", "FIELDLINE_SERVE_ALIAS_DATA", "exact:/tmp/it/data.idx",
+            "FIELDLINE_SERVE_EXACT_SIZE", "16", "FIELDLINE_SERVE_BATCH", "32", "FIELDLINE_SERVE_STATS_EVERY", "PT0.5S",
+            "FIELDLINE_SERVE_KAFKA_COMMIT_INTERVAL_MS", "100"))
+        .withCommand("serve")
         .withExposedPorts(9464)
         // The image's own HEALTHCHECK (/ready: Kafka Streams RUNNING) decides when it has started.
         .waitingFor(Wait.forHealthcheck().withStartupTimeout(Duration.ofMinutes(3)))) {
