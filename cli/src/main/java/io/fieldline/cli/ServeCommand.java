@@ -70,6 +70,11 @@ final class ServeCommand implements Callable<Integer> {
       description = "Engine batch size (rows per forward pass). Default: ${DEFAULT-VALUE}.")
   int batch;
 
+  @Option(names = "--workers", paramLabel = "N", defaultValue = "0",
+      description = "Engines per model version, each with its own copy of the model on its own thread; a sample goes "
+          + "to the least-loaded one. 0 (default): one per core on the CPU, each model single-threaded; 1 on a GPU.")
+  int workers;
+
   @Option(names = "--max-count", paramLabel = "N", defaultValue = "10000",
       description = "Most images one request may ask for; larger requests are REJECTED. Default: ${DEFAULT-VALUE}.")
   int maxCount;
@@ -151,11 +156,13 @@ final class ServeCommand implements Callable<Integer> {
       props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
     }
     stdout.printf("kafka settings: %s%n", io.fieldline.streams.Secrets.describe(props)); // secrets as [hidden]
+    int engines = workers > 0 ? workers : ModelLoader.workersFor(device);
     ModelCatalog.Builder catalogBuilder = ModelCatalog.builder().optListener(message -> {
           stdout.println("models: " + message); // a new version ready, or one that failed and is not served
           stdout.flush();
         })
-        .optLoader(ModelLoader.builder().optExactSize(exactSize).optDevice(device).build());
+        .optLoader(ModelLoader.builder().optExactSize(exactSize).optDevice(device)
+            .optThreadsPerModel(engines > 1 ? 1 : 0).build());
     if (Files.isDirectory(modelsDir)) {
       catalogBuilder.optModelsDir(modelsDir);
     }
@@ -167,8 +174,9 @@ final class ServeCommand implements Callable<Integer> {
     try (ModelCatalog catalog = catalogBuilder.build();
          FieldlinePipeline pipeline = FieldlinePipeline.builder().setRegistry(client).setCatalog(catalog)
              .optTopics(Topics.withPrefix(prefix)).optDevice(device)
-             .optLimits(PipelineLimits.defaults().withMaxCount(maxCount).withQueueBounds(maxQueuedPerClient, maxQueued)).optMaxBatchSize(batch)
-             .optMetrics(metrics).build()) {
+             .optLimits(PipelineLimits.defaults().withMaxCount(maxCount)
+                 .withQueueBounds(maxQueuedPerClient, maxQueued))
+             .optMaxBatchSize(batch).optWorkers(engines).optMetrics(metrics).build()) {
       String warning = pipeline.guardSchemaEvolution();
       if (warning != null) {
         spec.commandLine().getErr().println("warning: " + warning);
@@ -187,8 +195,9 @@ final class ServeCommand implements Callable<Integer> {
         streams.close(Duration.ofSeconds(30));
         stopped.countDown();
       }, "fieldline-shutdown"));
-      stdout.printf("serving %s on %s (registry %s, device %s, batch %d)%n", prefix + "requests", bootstrap,
-          io.fieldline.streams.Secrets.maskUrl(registry), device, batch);
+      stdout.printf("serving %s on %s (registry %s, device %s, %d engine%s per model, batch %d)%n",
+          prefix + "requests", bootstrap, io.fieldline.streams.Secrets.maskUrl(registry), device, engines,
+          engines == 1 ? "" : "s", batch);
       stdout.flush();
       long last = -1;
       while (!stopped.await(statsEvery.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {

@@ -19,7 +19,8 @@ import java.util.stream.IntStream;
  * </ul>
  *
  * <p>Cost per evaluated row: O(n N) for n data points. Rows are independent and evaluated in parallel on the common
- * fork-join pool; the result of a row does not depend on the other rows. Immutable and thread-safe.
+ * fork-join pool (or serially, {@link Builder#optParallel}); the result of a row does not depend on the other rows nor
+ * on which thread computed it. Immutable and thread-safe.
  */
 public final class ExactField implements FieldModel {
   private final String name;
@@ -28,11 +29,13 @@ public final class ExactField implements FieldModel {
   private final double[] data;
   private final int count;
   private final int n;
+  private final boolean parallel;
 
   private ExactField(Builder builder) {
     this.name = builder.name;
     this.physics = builder.physics;
     this.shape = builder.shape;
+    this.parallel = builder.parallel;
     this.n = physics.dimension();
     this.count = builder.points.length;
     this.data = new double[count * n];
@@ -87,8 +90,11 @@ public final class ExactField implements FieldModel {
     if (rows <= 0 || rows > x.length) {
       throw new IllegalArgumentException("row count " + rows + " outside 1.." + x.length);
     }
-    if (rows == 1) {
-      evaluateRow(x[0], cond[0], out[0], new double[count]);
+    if (rows == 1 || !parallel) {
+      double[] scratch = new double[count];
+      for (int i = 0; i < rows; i++) {
+        evaluateRow(x[i], cond[i], out[i], scratch);
+      }
       return;
     }
     IntStream.range(0, rows).parallel()
@@ -179,8 +185,18 @@ public final class ExactField implements FieldModel {
     private Physics physics;
     private ImageShape shape;
     private String name = "exact";
+    private boolean parallel = true;
 
     private Builder() {}
+
+    /**
+     * Whether a batch's rows are spread over the common fork-join pool (default true). Serial suits several engines
+     * each pinned to one core: a parallel section stalls whenever another thread holds a core.
+     */
+    public Builder optParallel(boolean parallel) {
+      this.parallel = parallel;
+      return this;
+    }
 
     /** The data points (each of length N, values in [-1, 1] for images). Required, at least one. */
     public Builder setData(double[][] points) {

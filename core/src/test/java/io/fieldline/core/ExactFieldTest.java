@@ -135,6 +135,26 @@ class ExactFieldTest {
   }
 
   @Test
+  void shouldGiveTheSameBitsSeriallyAndInParallel() {
+    double[][] data = TestData.uniformPoints(40, 8, 4);
+    PfgmppPhysics physics = PfgmppPhysics.edmDefaults(8, 16);
+    ImageShape shape = new ImageShape(1, 2, 4);
+    ExactField parallel = ExactField.builder().setData(data).setPhysics(physics).setShape(shape).build();
+    ExactField serial = ExactField.builder().setData(data).setPhysics(physics).setShape(shape).optParallel(false)
+        .build();
+    double[][] xs = TestData.uniformPoints(33, 8, 9);
+    double[] cond = new double[33];
+    for (int i = 0; i < 33; i++) {
+      cond[i] = 0.01 + 0.3 * i;
+    }
+    double[][] a = new double[33][8];
+    double[][] b = new double[33][8];
+    parallel.evaluate(xs, cond, a, 33);
+    serial.evaluate(xs, cond, b, 33);
+    assertTrue(java.util.Arrays.deepEquals(a, b));
+  }
+
+  @Test
   void shouldRejectBadDataClearly() {
     PfgmPhysics physics = new PfgmPhysics(2, 40, 1e-3, 3000, 5, 0);
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,

@@ -185,6 +185,17 @@ public final class ModelCatalog implements AutoCloseable {
     return warm(entry);
   }
 
+  /**
+   * A further instance of an entry's model, for another engine of a pool (engines do not share a model: one
+   * predictor per thread). Not cached: the caller closes it. Load the entry with {@link #load} first.
+   *
+   * @throws ModelException if it cannot be loaded
+   */
+  public FieldModel loadCopy(Entry entry) {
+    load(entry); // the same checks and warm-up verdict as the cached instance
+    return loader.apply(entry.spec());
+  }
+
   private Slot slot(Entry entry) {
     return slots.computeIfAbsent(entry, e -> new Slot());
   }

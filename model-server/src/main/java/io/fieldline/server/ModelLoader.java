@@ -44,13 +44,25 @@ public final class ModelLoader {
   private final double augmentedDimensions;
   private final int channels;
   private final String device;
+  private final int threadsPerModel;
 
   private ModelLoader(Builder b) {
+    this.threadsPerModel = b.threadsPerModel;
     this.exactSize = b.exactSize;
     this.pfgmpp = b.pfgmpp;
     this.augmentedDimensions = b.augmentedDimensions;
     this.channels = b.channels;
     this.device = b.device;
+  }
+
+  /**
+   * The default number of engines for a device: one per core on the CPU (each with a single-threaded model), one on a
+   * GPU. Measured on 2 cores: two single-threaded engines do 1.5x the rows per second of one engine whose model spans
+   * both cores, because a parallel forward pass stalls whenever Kafka, the JIT or the garbage collector takes a core.
+   */
+  public static int workersFor(String device) {
+    return device == null || device.toLowerCase(Locale.ROOT).startsWith("cpu")
+        ? Runtime.getRuntime().availableProcessors() : 1;
   }
 
   /** A new builder; every setting is optional. */
@@ -72,7 +84,7 @@ public final class ModelLoader {
     }
     Path dir = Path.of(spec);
     if (Files.isDirectory(dir) && Files.exists(dir.resolve(ModelBundle.METADATA))) {
-      return OnnxFieldModel.load(dir, device);
+      return OnnxFieldModel.load(dir, device, threadsPerModel);
     }
     if (!Files.exists(dir)) {
       throw new ModelException("model not found: " + spec + " (expected exact:<data> or a model bundle directory)");
@@ -96,7 +108,8 @@ public final class ModelLoader {
         : PfgmPhysics.recommended(n, data.averageNorm());
     String name = String.format(Locale.ROOT, "exact:%s[%d]%s", source, data.size(),
         pfgmpp ? "/pfgm++(D=" + (Double.isInfinite(augmentedDimensions) ? "inf" : fmt(augmentedDimensions)) + ")" : "");
-    return ExactField.builder().setData(data.images()).setPhysics(physics).setShape(data.shape()).optName(name).build();
+    return ExactField.builder().setData(data.images()).setPhysics(physics).setShape(data.shape()).optName(name)
+        .optParallel(threadsPerModel != 1).build();
   }
 
   /**
@@ -133,8 +146,21 @@ public final class ModelLoader {
     private double augmentedDimensions = 128;
     private int channels = 1;
     private String device = "cpu";
+    private int threadsPerModel;
 
     private Builder() {}
+
+    /**
+     * Threads one model uses per forward pass on the CPU: 0 (default) lets the runtime use every core; 1 suits a pool
+     * of engines that each own a core (see {@link #workersFor}).
+     */
+    public Builder optThreadsPerModel(int threadsPerModel) {
+      if (threadsPerModel < 0) {
+        throw new IllegalArgumentException("threads per model must be >= 0, got " + threadsPerModel);
+      }
+      this.threadsPerModel = threadsPerModel;
+      return this;
+    }
 
     /** The device bundles run on: {@code cpu} (default), {@code cuda[:N]} or {@code tensorrt[:N]}. */
     public Builder optDevice(String device) {

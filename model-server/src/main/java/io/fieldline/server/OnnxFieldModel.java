@@ -49,10 +49,21 @@ public final class OnnxFieldModel implements FieldModel {
 
   /** Loads and verifies a bundle directory onto a device ({@code cpu}, {@code cuda[:N]}, {@code tensorrt[:N]}). */
   public static OnnxFieldModel load(Path dir, String device) {
+    return load(dir, device, 0);
+  }
+
+  /**
+   * Loads and verifies a bundle directory onto a device, with {@code intraOpThreads} threads per forward pass on the
+   * CPU (0: ONNX Runtime's default, one per core; 1 for one of several engines that each own a core).
+   */
+  public static OnnxFieldModel load(Path dir, String device, int intraOpThreads) {
     ModelBundle bundle = ModelBundle.read(dir);
     Criteria.Builder<NDList, NDList> criteria = Criteria.builder().setTypes(NDList.class, NDList.class)
         .optModelPath(dir.resolve(ModelBundle.WEIGHTS)).optEngine("OnnxRuntime")
         .optTranslator(new NoopTranslator());
+    if (intraOpThreads > 0) {
+      criteria.optOption("intraOpNumThreads", Integer.toString(intraOpThreads));
+    }
     String d = device == null ? "cpu" : device.toLowerCase(Locale.ROOT);
     int gpu = d.contains(":") ? Integer.parseInt(d.substring(d.indexOf(':') + 1)) : 0;
     if (d.startsWith("cpu")) {

@@ -72,8 +72,8 @@ public final class FieldlinePipeline implements AutoCloseable {
     // Twice the admission bound: admission counts lag across instances by about a commit interval, and one
     // instance's engines may hold most of the pipeline's work after a rebalance.
     int engineQueue = (int) Math.min(Integer.MAX_VALUE, 2L * b.limits.maxQueued());
-    this.engines = new DeviceEngines(b.catalog, b.device, b.maxBatchSize, engineQueue, b.clock, b.engineThreads,
-        b.metrics);
+    this.engines = new DeviceEngines(b.catalog, b.device, b.maxBatchSize, engineQueue, b.workers, b.clock,
+        b.engineThreads, b.metrics);
     this.ledger = new QuotaLedger(b.clock, OWN_ACCEPTANCE_TTL);
     b.metrics.unfinishedImages(ledger::unfinished);
   }
@@ -193,6 +193,7 @@ public final class FieldlinePipeline implements AutoCloseable {
     private PipelineLimits limits = PipelineLimits.defaults();
     private String device = "cpu";
     private int maxBatchSize = 64;
+    private int workers = 1;
     private InstantSource clock = InstantSource.system();
     private boolean engineThreads = true;
     private Duration interval = Duration.ofMillis(100);
@@ -229,6 +230,19 @@ public final class FieldlinePipeline implements AutoCloseable {
     /** Engine batch size. Default 64. */
     public Builder optMaxBatchSize(int maxBatchSize) {
       this.maxBatchSize = maxBatchSize;
+      return this;
+    }
+
+    /**
+     * Engines per model version, each with its own copy of the model and its own thread. Default 1. On the CPU, one
+     * per core with single-threaded models ({@code ModelLoader.optThreadsPerModel(1)}) is usually fastest
+     * ({@code ModelLoader.workersFor(device)}).
+     */
+    public Builder optWorkers(int workers) {
+      if (workers < 1) {
+        throw new IllegalArgumentException("workers must be >= 1, got " + workers);
+      }
+      this.workers = workers;
       return this;
     }
 

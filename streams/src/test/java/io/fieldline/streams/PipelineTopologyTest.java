@@ -78,6 +78,10 @@ class PipelineTopologyTest {
 
   /** (Re)starts the driver on a catalog and limits. */
   private void open(ModelCatalog newCatalog, PipelineLimits limits) {
+    open(newCatalog, limits, 1);
+  }
+
+  private void open(ModelCatalog newCatalog, PipelineLimits limits, int workers) {
     if (driver != null) {
       driver.close();
       pipeline.close();
@@ -86,7 +90,8 @@ class PipelineTopologyTest {
     catalog = newCatalog;
     meters = new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
     pipeline = FieldlinePipeline.builder().setRegistry(client).setCatalog(catalog).optClock(clock)
-        .optEngineThreads(false).optMetrics(new PipelineMetrics(meters)).optLimits(limits).build();
+        .optEngineThreads(false).optMetrics(new PipelineMetrics(meters)).optLimits(limits).optWorkers(workers)
+        .build();
     Properties props = new Properties();
     props.put(StreamsConfig.APPLICATION_ID_CONFIG, "test");
     props.put(StreamsConfig.STATE_DIR_CONFIG, dir.resolve("state").toString());
@@ -299,5 +304,56 @@ class PipelineTopologyTest {
       assertArrayEquals(SampleImages.png(model, task, expected.x(), expected.nfe()), png, image.getRequestId());
     }
     assertTrue(latestStatus().values().stream().allMatch(st -> st.getState() == RequestState.DONE));
+  }
+
+  @Test
+  void shouldSpreadSamplesOverAPoolOfEnginesAndEmitTheSameImages() throws Exception {
+    Path data = IdxFixtures.write(dir.resolve("pool.idx"), 6, 4, 4, 1, false);
+    ModelLoader exact = ModelLoader.builder().optExactSize(6).optThreadsPerModel(1).build();
+    List<int[]> rowsPerCopy = new java.util.ArrayList<>();
+    open(ModelCatalog.builder().optAlias("tiny", "exact:" + data).optLoader(spec -> {
+      FieldModel field = exact.load(spec);
+      int[] rows = new int[1];
+      rowsPerCopy.add(rows);
+      return new FieldModel() { // counts the rows each copy evaluates
+        @Override
+        public String name() {
+          return field.name();
+        }
+
+        @Override
+        public io.fieldline.core.Physics physics() {
+          return field.physics();
+        }
+
+        @Override
+        public io.fieldline.core.ImageShape shape() {
+          return field.shape();
+        }
+
+        @Override
+        public void evaluate(double[][] x, double[] cond, double[][] out, int count) {
+          rows[0] += count;
+          field.evaluate(x, cond, out, count);
+        }
+      };
+    }).build(), BadRequests.limits(), 3);
+    send(request("spread", 12).build());
+    work();
+    assertEquals(3, rowsPerCopy.size(), "one model copy per engine");
+    assertTrue(rowsPerCopy.stream().allMatch(r -> r[0] > 0), "every engine worked");
+    FieldModel reference = ModelLoader.builder().optExactSize(6).build().load("exact:" + data);
+    List<TestRecord<String, GeneratedImage>> out = images.readRecordsToList();
+    assertEquals(12, out.size());
+    for (TestRecord<String, GeneratedImage> r : out) {
+      GeneratedImage image = r.value();
+      var task = io.fieldline.core.engine.SampleTask.of(image.getRequestId(), image.getIndex(), image.getSeed(),
+          SamplerSettings.fixed(Solver.HEUN, 6));
+      Flows.Result expected = Flows.sample(reference, task.settings(), image.getSeed(), image.getIndex());
+      byte[] png = new byte[image.getPng().remaining()];
+      image.getPng().get(png);
+      assertArrayEquals(SampleImages.png(reference, task, expected.x(), expected.nfe()), png, "index "
+          + image.getIndex());
+    }
   }
 }

@@ -83,6 +83,7 @@ public final class GenerationEngine implements AutoCloseable {
   private volatile long failed;
   private volatile long rejected;
 
+  private volatile int activeCount;
   private volatile boolean running;
   private Thread thread;
 
@@ -112,6 +113,19 @@ public final class GenerationEngine implements AutoCloseable {
   /** The largest number of rows in one forward pass. */
   public int maxBatchSize() {
     return maxBatch;
+  }
+
+  /**
+   * Samples waiting or being integrated: the engine's load, for placing new samples on the least-loaded engine of a
+   * pool. A snapshot; it may be stale by one scheduling round.
+   */
+  public int load() {
+    lock.lock();
+    try {
+      return queued + activeCount;
+    } finally {
+      lock.unlock();
+    }
   }
 
   /**
@@ -199,6 +213,7 @@ public final class GenerationEngine implements AutoCloseable {
       start(s, now);
     }
     dropStoppedActive(now);
+    activeCount = active.size();
     int size = Math.min(maxBatch, active.size());
     if (size == 0) {
       return 0;
@@ -247,6 +262,7 @@ public final class GenerationEngine implements AutoCloseable {
     }
     if (anyLeft) {
       active.removeIf(s -> s.finished.get());
+      activeCount = active.size();
     }
     return size;
   }

@@ -127,7 +127,7 @@ public final class GeneratorProcessor implements Processor<String, SampleTask, S
     Instant deadline = task.getDeadlineEpochMs() == null ? null : Instant.ofEpochMilli(task.getDeadlineEpochMs());
     var core = new io.fieldline.core.engine.SampleTask(task.getRequestId(), task.getIndex(), task.getSeed(), settings,
         task.getPriority(), deadline);
-    SampleHandle handle = engines.engine(entry).submit(core);
+    SampleHandle handle = engines.submit(entry, core);
     inFlight.put(key, handle);
     handle.result().thenAccept(r -> {
       if (!closed) {
