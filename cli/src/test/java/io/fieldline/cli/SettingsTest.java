@@ -76,6 +76,15 @@ class SettingsTest {
   }
 
   @Test
+  void configFileCanBeNamedBeforeTheCommand() throws Exception {
+    Path file = config("seeds=0-3");
+    Path data = dir.resolve("tiny.idx");
+    IdxFixtures.write(data, 2, 2, 2, 1, false);
+    assertGenerated(4, run(Map.of(), "--config", file.toString(), "generate", "--model", "exact:" + data, "--solver",
+        "euler", "--steps", "1", "--out", dir.resolve("out").toString(), "--no-progress"));
+  }
+
+  @Test
   void emptyEnvironmentVariablesCountAsUnset() throws Exception {
     Path file = config("seeds=0-2");
     assertGenerated(3, generate(Map.of("FIELDLINE_SEEDS", ""), "--config", file.toString()));
@@ -142,6 +151,8 @@ class SettingsTest {
     assertEquals(2, r.status(), r.err());
     assertEquals("fieldline serve: invalid --max-queued: must be >= 1 images, got -5 (set by environment variable "
         + "FIELDLINE_SERVE_MAX_QUEUED)", r.err().strip());
+    r = run(env, "serve", "--workers", "-1");
+    assertTrue(r.err().startsWith("fieldline serve: invalid --workers: must be >= 0 engines"), r.err());
     r = run(env, "submit", "--model", "m", "--priority", "5000");
     assertEquals("fieldline submit: invalid --priority: must be -1000..1000 (larger runs first), got 5000 (set on "
         + "the command line)", r.err().strip());

@@ -30,6 +30,7 @@ public final class SettingRules {
     rule("atol", reals(1e-12, 1, "(absolute tolerance)"));
     rule("exact-size", atLeast(1, "images"));
     // serve
+    rule("serve.workers", atLeast(0, "engines per model version (0 = one per core on the CPU, 1 on a GPU)"));
     rule("serve.max-count", atLeast(1, "images per request"));
     rule("serve.max-queued-per-client", atLeast(1, "images"));
     rule("serve.max-queued", atLeast(1, "images"));
@@ -53,12 +54,19 @@ public final class SettingRules {
     rule("train.channels", new Check("1 or 3 (channels)", v -> ((Number) v).intValue() == 1
         || ((Number) v).intValue() == 3));
     rule("train.steps", atLeast(1, "optimizer steps"));
-    rule("train.batch", ints(1, MAX_BATCH, "images per step"));
-    rule("train.charges", ints(1, MAX_BATCH, "images per step"));
-    rule("train.lr", new Check("> 0 (learning rate)", v -> ((Number) v).doubleValue() > 0));
+    // The trainer checks these too (TrainSettings), and what only it can: --charges >= --batch.
+    rule("train.D", new Check(">= 1 (augmented dimensions)", v -> ((Number) v).doubleValue() >= 1));
+    rule("train.batch", ints(1, 4096, "images per step"));
+    rule("train.charges", ints(1, MAX_BATCH, "images per step, at least --batch"));
+    rule("train.lr", new Check("in (0, 1) (learning rate)", v -> ((Number) v).doubleValue() > 0
+        && ((Number) v).doubleValue() < 1));
     rule("train.warmup", atLeast(0, "steps"));
-    rule("train.ema", reals(0, 1, "(EMA decay)"));
-    rule("train.clip", new Check(">= 0 (gradient norm; 0 = off)", v -> ((Number) v).doubleValue() >= 0));
+    rule("train.ema", new Check("in [0, 1) (EMA decay)", v -> ((Number) v).doubleValue() >= 0
+        && ((Number) v).doubleValue() < 1));
+    rule("train.clip", new Check(">= 0 (gradient norm; 0 = off)", v -> ((Number) v).doubleValue() >= 0
+        && !Double.isInfinite(((Number) v).doubleValue())));
+    rule("train.z-exp", new Check(">= 0", v -> ((Number) v).doubleValue() >= 0
+        && !Double.isInfinite(((Number) v).doubleValue())));
     rule("train.width", new Check("a positive multiple of 8 (channels)", v -> ((Number) v).intValue() > 0
         && ((Number) v).intValue() % 8 == 0));
     rule("train.checkpoint-every", atLeast(1, "steps"));
