@@ -296,9 +296,8 @@ public final class Settings implements CommandLine.IDefaultValueProvider {
   }
 
   private static Map<String, String> read(CommandLine target, String given, String where) {
-    Path path = Path.of(given);
     Properties p = new Properties();
-    try (Reader in = Files.newBufferedReader(path, StandardCharsets.UTF_8)) {
+    try (Reader in = Files.newBufferedReader(Path.of(given), StandardCharsets.UTF_8)) {
       p.load(in);
     } catch (NoSuchFileException e) {
       throw new SettingException(target, "config file " + given + " (" + where + ") does not exist");
