@@ -38,7 +38,10 @@ import org.apache.kafka.streams.StreamsConfig;
  * KRaft broker, real Apicurio registry) generate the same images with the same model, so their ratios mean something.
  * Prints a markdown table for docs/BENCHMARKS.md.
  *
- * <p>Usage: {@code java -cp ... io.fieldline.bench.PipelineLoadHarness [images] [exact-size]}.
+ * <p>Usage: {@code java -cp ... io.fieldline.bench.PipelineLoadHarness [images] [exact-size] [workers] [model]}:
+ * workers 0 (default) is serve's default layout (one engine per core on the CPU, single-threaded models), and the
+ * bare engine runs the same layout; model is a specification (default the exact Fashion-MNIST field, or a bundle
+ * directory).
  */
 public final class PipelineLoadHarness {
   private static final String MODEL = "bench-model";
@@ -48,28 +51,42 @@ public final class PipelineLoadHarness {
   public static void main(String[] args) throws Exception {
     int n = args.length > 0 ? Integer.parseInt(args[0]) : 256;
     int exactSize = args.length > 1 ? Integer.parseInt(args[1]) : 256;
-    SamplerSettings sampler = SamplerSettings.rk45();
-    ModelLoader loader = ModelLoader.builder().optExactSize(exactSize).build();
+    int workers = args.length > 2 && Integer.parseInt(args[2]) > 0 ? Integer.parseInt(args[2])
+        : ModelLoader.workersFor("cpu");
+    String spec = args.length > 3 ? args[3] : ModelLoader.DEFAULT_MODEL;
+    ModelLoader loader = ModelLoader.builder().optExactSize(exactSize).optThreadsPerModel(workers > 1 ? 1 : 0)
+        .build();
+    SamplerSettings sampler;
+    try (FieldModel probe = loader.load(spec)) {
+      sampler = io.fieldline.core.SamplerSettings.resolve(probe.physics(), null, null, null, null); // the default
+    }
     Path dir = Files.createTempDirectory("fieldline-bench");
     List<String> rows = new ArrayList<>();
 
-    // 1. The bare engine: n samples, batch 64, no Kafka.
+    // 1. The bare engines: n samples, batch 64, the same layout as the pipeline, no Kafka (after a warm-up run).
     double bare;
-    try (FieldModel model = loader.load(ModelLoader.DEFAULT_MODEL)) {
+    List<FieldModel> copies = new ArrayList<>();
+    try {
+      for (int i = 0; i < workers; i++) {
+        copies.add(loader.load(spec));
+      }
+      Flows.sampleAll(copies, sampler, "warm-up", 99, 4 * workers, 64, done -> { });
       long t0 = System.nanoTime();
-      Flows.sampleAll(model, sampler, "bare", 1, n, 64, done -> { });
+      Flows.sampleAll(copies, sampler, "bare", 1, n, 64, done -> { });
       bare = n / ((System.nanoTime() - t0) / 1e9);
+    } finally {
+      copies.forEach(FieldModel::close);
     }
-    rows.add(String.format(Locale.ROOT, "| bare engine, %d samples, batch 64 | %.2f images/s | 1.00 |", n, bare));
+    rows.add(String.format(Locale.ROOT, "| bare engines (%d), %d samples, batch 64, %s | %.2f images/s | 1.00 |",
+        workers, n, sampler.describe(), bare));
 
     try (LocalKafka kafka = LocalKafka.start(); LocalRegistry registry = LocalRegistry.start()) {
       Topics topics = Topics.defaults();
       kafka.createTopics(topics);
       SchemaRegistryClient client = SchemaRegistryClient.builder().setUrl(registry.confluentUrl()).build();
-      try (ModelCatalog catalog = ModelCatalog.builder().optAlias(MODEL, ModelLoader.DEFAULT_MODEL)
-          .optLoader(loader).build();
+      try (ModelCatalog catalog = ModelCatalog.builder().optAlias(MODEL, spec).optLoader(loader).build();
            FieldlinePipeline pipeline = FieldlinePipeline.builder().setRegistry(client).setCatalog(catalog)
-               .optCollectInterval(Duration.ofMillis(50)).build()) {
+               .optWorkers(workers).optCollectInterval(Duration.ofMillis(50)).build()) {
         Properties props = new Properties();
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
         props.put(StreamsConfig.STATE_DIR_CONFIG, dir.toString());
@@ -85,15 +102,16 @@ public final class PipelineLoadHarness {
                  new AvroSerde<>(client, GeneratedImage.class, false).deserializer())) {
           consumer.subscribe(List.of(topics.images()));
           // Warm-up: model load, schema registration, group join.
-          send(producer, topics, "warmup", 4, 99, 0);
-          receive(consumer, Map.of("warmup", 4), new HashMap<>());
+          send(producer, topics, "warmup", 4 * workers, 99, 0);
+          receive(consumer, Map.of("warmup", 4 * workers), new HashMap<>());
 
           long t0 = System.nanoTime();
           send(producer, topics, "one-big", n, 1, 0);
-          receive(consumer, Map.of("one-big", n), new HashMap<>());
+          Map<String, Long> firstAt = new HashMap<>();
+          receive(consumer, Map.of("one-big", n), new HashMap<>(), firstAt);
           double oneBig = n / ((System.nanoTime() - t0) / 1e9);
-          rows.add(String.format(Locale.ROOT, "| pipeline, one %d-image request | %.2f images/s | %.2f |", n, oneBig,
-              oneBig / bare));
+          rows.add(String.format(Locale.ROOT, "| pipeline, one %d-image request (first image after %.0f ms) | %.2f "
+              + "images/s | %.2f |", n, (firstAt.get("one-big") - t0) / 1e6, oneBig, oneBig / bare));
 
           t0 = System.nanoTime();
           Map<String, Integer> many = new HashMap<>();
@@ -149,6 +167,12 @@ public final class PipelineLoadHarness {
   /** Reads until every request has its count of images; records when each request finished. */
   private static void receive(KafkaConsumer<String, GeneratedImage> consumer, Map<String, Integer> expected,
       Map<String, Long> finishedAt) {
+    receive(consumer, expected, finishedAt, new HashMap<>());
+  }
+
+  /** Like {@link #receive(KafkaConsumer, Map, Map)}, also recording when each request's first image arrived. */
+  private static void receive(KafkaConsumer<String, GeneratedImage> consumer, Map<String, Integer> expected,
+      Map<String, Long> finishedAt, Map<String, Long> firstAt) {
     Map<String, Integer> got = new HashMap<>();
     int missing = expected.values().stream().mapToInt(Integer::intValue).sum();
     long deadline = System.nanoTime() + Duration.ofMinutes(20).toNanos();
@@ -159,6 +183,7 @@ public final class PipelineLoadHarness {
           continue;
         }
         int have = got.merge(r.key(), 1, Integer::sum);
+        firstAt.putIfAbsent(r.key(), System.nanoTime());
         missing--;
         if (have == want) {
           finishedAt.put(r.key(), System.nanoTime());

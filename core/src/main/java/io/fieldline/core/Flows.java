@@ -32,19 +32,40 @@ public final class Flows {
    */
   public static List<SampleResult> sampleAll(FieldModel model, SamplerSettings settings, String requestId, long seed,
       int count, int maxBatch, IntConsumer progress) throws InterruptedException {
-    List<SampleResult> results = new ArrayList<>(count);
-    try (GenerationEngine engine = GenerationEngine.builder().setModel(model).optMaxBatchSize(maxBatch).build()) {
+    return sampleAll(List.of(model), settings, requestId, seed, count, maxBatch, progress);
+  }
+
+  /**
+   * Like {@link #sampleAll(FieldModel, SamplerSettings, String, long, int, int, IntConsumer)} on one engine per model
+   * copy (each its own thread), each sample on the least-loaded engine; bitwise the same results as one engine.
+   */
+  public static List<SampleResult> sampleAll(List<? extends FieldModel> copies, SamplerSettings settings,
+      String requestId, long seed, int count, int maxBatch, IntConsumer progress) throws InterruptedException {
+    List<GenerationEngine> engines = new ArrayList<>();
+    try {
+      for (FieldModel copy : copies) {
+        engines.add(GenerationEngine.builder().setModel(copy).optMaxBatchSize(maxBatch).build());
+      }
       List<SampleHandle> handles = new ArrayList<>(count);
       for (int i = 0; i < count; i++) {
-        handles.add(engine.submit(SampleTask.of(requestId, i, seed, settings)));
+        GenerationEngine target = engines.get(0);
+        for (GenerationEngine e : engines) {
+          if (e.load() < target.load()) {
+            target = e;
+          }
+        }
+        handles.add(target.submit(SampleTask.of(requestId, i, seed, settings)));
       }
-      engine.start();
+      engines.forEach(GenerationEngine::start);
+      List<SampleResult> results = new ArrayList<>(count);
       for (SampleHandle h : handles) {
         results.add(h.result().join()); // never completes exceptionally
         progress.accept(results.size());
       }
+      return results;
+    } finally {
+      engines.forEach(GenerationEngine::close);
     }
-    return results;
   }
 
   /** Carries a latent x0 (at z_max, or sigma_max) back to the data with the given sampler. */
