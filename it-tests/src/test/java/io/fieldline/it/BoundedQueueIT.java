@@ -84,7 +84,7 @@ class BoundedQueueIT {
             }
             assertTrue(serve.isAlive(), "serve died: " + tail(serve.log()));
             if (System.nanoTime() > nextScrape) {
-              String metrics = get(serve.metricsUrl());
+              String metrics = scrape(serve.metricsUrl()); // "" while serve is still starting its HTTP endpoint
               peakHeap = Math.max(peakHeap, sum(metrics, "jvm_memory_used_bytes{area=\"heap\""));
               peakUnfinished = Math.max(peakUnfinished, sum(metrics, "fieldline_images_unfinished"));
               nextScrape = System.nanoTime() + Duration.ofSeconds(1).toNanos();
@@ -116,7 +116,15 @@ class BoundedQueueIT {
         && s.getState() != RequestState.RUNNING).count();
   }
 
-  private static String get(String url) throws Exception {
+  private static String scrape(String url) {
+    try {
+      return get(url);
+    } catch (java.io.IOException e) {
+      return "";
+    }
+  }
+
+  private static String get(String url) throws java.io.IOException {
     HttpURLConnection c = (HttpURLConnection) URI.create(url).toURL().openConnection();
     try {
       return new String(c.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
