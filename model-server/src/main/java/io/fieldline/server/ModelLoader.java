@@ -57,8 +57,9 @@ public final class ModelLoader {
 
   /**
    * The default number of engines for a device: one per core on the CPU (each with a single-threaded model), one on a
-   * GPU. Measured on 2 cores: two single-threaded engines do 1.5x the rows per second of one engine whose model spans
-   * both cores, because a parallel forward pass stalls whenever Kafka, the JIT or the garbage collector takes a core.
+   * GPU. Measured on 2 cores (docs/BENCHMARKS.md): two single-threaded engines make 1.14x the images per second of one
+   * engine whose model spans both cores (1.19x inside the pipeline), because a parallel forward pass stalls whenever
+   * Kafka, the JIT or the garbage collector takes a core.
    */
   public static int workersFor(String device) {
     return device == null || device.toLowerCase(Locale.ROOT).startsWith("cpu")
