@@ -143,8 +143,7 @@ class ContainersIT {
   private static void submitAndCheck(Path dir, String prefix, Supplier<String> serveLog) throws Exception {
     Path out = dir.resolve("images");
     Path log = dir.resolve("submit.log");
-    Process submit = new ProcessBuilder(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-jar", System.getProperty("fieldline.cli.jar", "../cli/target/fieldline.jar"), "submit",
+    Process submit = new ProcessBuilder(ServeProcess.cli(List.of(), "submit",
         "--bootstrap-servers", KAFKA.getBootstrapServers(), "--registry", registryUrl(), "--model", "data",
         "--count", "8", "--seed", "3", "--solver", "heun", "--steps", "8", "--label", "team=it",
         "--topic-prefix", prefix, "--out", out.toString(), "--request-id", "submitted", "--no-progress"))

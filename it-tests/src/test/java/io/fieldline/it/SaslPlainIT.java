@@ -13,7 +13,6 @@ import io.fieldline.streams.local.LocalRegistry;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
@@ -153,12 +152,11 @@ class SaslPlainIT {
 
   private static Process submit(Path config, Map<String, String> env, String prefix, Path out, String requestId,
       Path log) throws Exception {
-    List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        KAFKA_INFO, "-jar", System.getProperty("fieldline.cli.jar", "../cli/target/fieldline.jar"), "submit",
+    List<String> command = ServeProcess.cli(List.of(KAFKA_INFO), "submit",
         "--bootstrap-servers", kafka.bootstrapServers(), "--registry", registry.confluentUrl(), "--model", "data",
         "--count", "8", "--seed", "3", "--solver", "heun", "--steps", "8", "--topic-prefix", prefix,
         "--out", out.toString(), "--request-id", requestId, "--no-progress", "--timeout", "PT2M",
-        "--kafka-config", config.toString()));
+        "--kafka-config", config.toString());
     ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
     builder.environment().putAll(env);
     return builder.start();

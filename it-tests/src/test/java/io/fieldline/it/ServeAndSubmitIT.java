@@ -27,8 +27,7 @@ class ServeAndSubmitIT {
           "sub-it", dir.resolve("state"), dir.resolve("serve.log")).start();
       try {
         Path out = dir.resolve("images");
-        Process submit = new ProcessBuilder(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-            "-jar", System.getProperty("fieldline.cli.jar", "../cli/target/fieldline.jar"), "submit",
+        Process submit = new ProcessBuilder(ServeProcess.cli(List.of(), "submit",
             "--bootstrap-servers", kafka.bootstrapServers(), "--registry", registry.confluentUrl(), "--model", "data",
             "--count", "8", "--seed", "3", "--solver", "heun", "--steps", "8", "--label", "team=it",
             "--topic-prefix", "sub.", "--out", out.toString(), "--request-id", "submitted", "--no-progress"))

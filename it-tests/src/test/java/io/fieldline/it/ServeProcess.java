@@ -20,14 +20,13 @@ final class ServeProcess {
     } catch (java.io.IOException e) {
       throw new java.io.UncheckedIOException(e);
     }
-    this.command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Xmx1g", "-jar", System.getProperty("fieldline.cli.jar", "../cli/target/fieldline.jar"), "serve",
+    this.command = cli(List.of("-Xmx1g"), "serve",
         "--bootstrap-servers", bootstrap, "--registry", registry, "--alias", "data=exact:" + data,
         "--exact-size", Integer.toString(exactSize), "--topic-prefix", prefix, "--application-id", applicationId,
         "--state-dir", stateDir.toString(), "--batch", "32", "--stats-every", "PT0.5S",
         "--metrics-port", Integer.toString(metricsPort),
         "--kafka", "commit.interval.ms=100", "--kafka", "session.timeout.ms=6000",
-        "--kafka", "heartbeat.interval.ms=1000"));
+        "--kafka", "heartbeat.interval.ms=1000");
   }
 
   /** More flags for the command line (call before {@link #start}), e.g. {@code --kafka-config FILE}. */
@@ -43,6 +42,20 @@ final class ServeProcess {
   ServeProcess withJvmOption(String option) {
     command.add(command.indexOf("-jar"), option);
     return this;
+  }
+
+  /**
+   * The command line that runs the cli jar (run as a process, never imported) with JVM options and arguments: the one
+   * way every IT starts {@code fieldline}.
+   */
+  static List<String> cli(List<String> jvmOptions, String... args) {
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.addAll(jvmOptions);
+    command.add("-jar");
+    command.add(System.getProperty("fieldline.cli.jar", "../cli/target/fieldline.jar"));
+    command.addAll(List.of(args));
+    return command;
   }
 
   ServeProcess start() throws Exception {
