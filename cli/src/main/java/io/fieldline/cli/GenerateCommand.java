@@ -5,6 +5,7 @@ import io.fieldline.cli.internal.ProgressBar;
 import io.fieldline.core.FieldModel;
 import io.fieldline.core.SamplerSettings;
 import io.fieldline.core.Solver;
+import io.fieldline.core.engine.EnginePool;
 import io.fieldline.core.engine.GenerationEngine;
 import io.fieldline.core.engine.SampleResult;
 import io.fieldline.core.engine.SampleStatus;
@@ -104,6 +105,12 @@ final class GenerateCommand implements Callable<Integer> {
       description = "Most samples per batched field evaluation (the engine's maxBatchSize). Default: ${DEFAULT-VALUE}.")
   int batch;
 
+  @Option(names = "--workers", paramLabel = "N", defaultValue = "0",
+      description = "Engines, each with its own copy of the model on its own thread; a sample goes to the "
+          + "least-loaded one and its image is the same whichever. 0 (default): one per core, each model "
+          + "single-threaded.")
+  int workers;
+
   @Option(names = "--grid", paramLabel = "FILE",
       description = "Also write a contact sheet of the first --grid-count images to FILE (PNG).")
   Path grid;
@@ -136,9 +143,17 @@ final class GenerateCommand implements Callable<Integer> {
       default:
         throw new Fieldline.UsageException("unknown --kind '" + kind + "' (expected pfgm or pfgmpp)");
     }
-    try (FieldModel field = loader.build().load(model)) {
-      SamplerSettings settings = settings(field, stderr);
-      return generate(field, settings, seedList, indexList, stdout, stderr);
+    int engines = workers > 0 ? workers : ModelLoader.workersFor("cpu");
+    ModelLoader copies = loader.optThreadsPerModel(engines > 1 ? 1 : 0).build();
+    List<FieldModel> fields = new ArrayList<>();
+    try {
+      for (int i = 0; i < engines; i++) {
+        fields.add(copies.load(model));
+      }
+      SamplerSettings settings = settings(fields.get(0), stderr);
+      return generate(fields, settings, seedList, indexList, stdout, stderr);
+    } finally {
+      fields.forEach(FieldModel::close);
     }
   }
 
@@ -161,8 +176,9 @@ final class GenerateCommand implements Callable<Integer> {
     return settings;
   }
 
-  private int generate(FieldModel field, SamplerSettings settings, List<Long> seedList, List<Long> indexList,
+  private int generate(List<FieldModel> fields, SamplerSettings settings, List<Long> seedList, List<Long> indexList,
       PrintWriter stdout, PrintWriter stderr) throws InterruptedException {
+    FieldModel field = fields.get(0); // for image metadata; every copy is the same model
     long total = (long) seedList.size() * indexList.size();
     boolean subfolders = total > 1000;
     boolean withIndex = indexList.size() > 1 || indexList.get(0) != 0;
@@ -197,7 +213,11 @@ final class GenerateCommand implements Callable<Integer> {
     long written = 0;
     List<String> failures = new ArrayList<>();
     int submittedOrdinal = 0;
-    try (GenerationEngine engine = GenerationEngine.builder().setModel(field).optMaxBatchSize(batch).build()) {
+    List<GenerationEngine> engines = new ArrayList<>();
+    for (FieldModel copy : fields) {
+      engines.add(GenerationEngine.builder().setModel(copy).optMaxBatchSize(batch).build());
+    }
+    try (EnginePool engine = new EnginePool(engines)) {
       engine.start();
       long outstanding = 0;
       long done = 0;

@@ -1,5 +1,6 @@
 package io.fieldline.core;
 
+import io.fieldline.core.engine.EnginePool;
 import io.fieldline.core.engine.GenerationEngine;
 import io.fieldline.core.engine.SampleHandle;
 import io.fieldline.core.engine.SampleResult;
@@ -42,29 +43,21 @@ public final class Flows {
   public static List<SampleResult> sampleAll(List<? extends FieldModel> copies, SamplerSettings settings,
       String requestId, long seed, int count, int maxBatch, IntConsumer progress) throws InterruptedException {
     List<GenerationEngine> engines = new ArrayList<>();
-    try {
-      for (FieldModel copy : copies) {
-        engines.add(GenerationEngine.builder().setModel(copy).optMaxBatchSize(maxBatch).build());
-      }
+    for (FieldModel copy : copies) {
+      engines.add(GenerationEngine.builder().setModel(copy).optMaxBatchSize(maxBatch).build());
+    }
+    try (EnginePool pool = new EnginePool(engines)) {
       List<SampleHandle> handles = new ArrayList<>(count);
       for (int i = 0; i < count; i++) {
-        GenerationEngine target = engines.get(0);
-        for (GenerationEngine e : engines) {
-          if (e.load() < target.load()) {
-            target = e;
-          }
-        }
-        handles.add(target.submit(SampleTask.of(requestId, i, seed, settings)));
+        handles.add(pool.submit(SampleTask.of(requestId, i, seed, settings)));
       }
-      engines.forEach(GenerationEngine::start);
+      pool.start();
       List<SampleResult> results = new ArrayList<>(count);
       for (SampleHandle h : handles) {
         results.add(h.result().join()); // never completes exceptionally
         progress.accept(results.size());
       }
       return results;
-    } finally {
-      engines.forEach(GenerationEngine::close);
     }
   }
 

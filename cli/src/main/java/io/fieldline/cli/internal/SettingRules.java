@@ -31,6 +31,7 @@ public final class SettingRules {
     rule("exact-size", atLeast(1, "images"));
     // serve
     rule("serve.workers", atLeast(0, "engines per model version (0 = one per core on the CPU, 1 on a GPU)"));
+    rule("generate.workers", atLeast(0, "engines (0 = one per core)"));
     rule("serve.max-count", atLeast(1, "images per request"));
     rule("serve.max-queued-per-client", atLeast(1, "images"));
     rule("serve.max-queued", atLeast(1, "images"));

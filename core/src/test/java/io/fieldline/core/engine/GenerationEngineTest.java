@@ -317,4 +317,38 @@ class GenerationEngineTest {
     SampleStatus status = slow.result().get(30, TimeUnit.SECONDS).status();
     assertTrue(status == SampleStatus.CANCELLED || status == SampleStatus.COMPLETED, status.toString());
   }
+
+  @Test
+  void shouldSpreadSamplesOverAPoolAndGiveTheSameImagesAsOneEngine() throws Exception {
+    SamplerSettings heun = SamplerSettings.fixed(Solver.HEUN, 8);
+    List<RecordingModel> copies = List.of(new RecordingModel(field(PFGM)), new RecordingModel(field(PFGM)),
+        new RecordingModel(field(PFGM)));
+    List<SampleResult> pooled = Flows.sampleAll(copies, heun, "pool", 3, 30, 4, done -> { });
+    List<SampleResult> single = Flows.sampleAll(field(PFGM), heun, "pool", 3, 30, 4, done -> { });
+    for (int i = 0; i < 30; i++) {
+      assertEquals(SampleStatus.COMPLETED, pooled.get(i).status());
+      assertArrayEquals(single.get(i).x(), pooled.get(i).x(), "index " + i);
+    }
+    for (RecordingModel copy : copies) {
+      assertFalse(copy.batchSizes.isEmpty(), "every engine of the pool worked");
+    }
+  }
+
+  @Test
+  void shouldPlaceEachSampleOnTheLeastLoadedEngine() {
+    List<GenerationEngine> engines = new ArrayList<>();
+    for (int i = 0; i < 2; i++) {
+      engines.add(GenerationEngine.builder().setModel(field(PFGM)).optMaxBatchSize(4).optClock(clock).build());
+    }
+    try (EnginePool pool = new EnginePool(engines)) {
+      for (int i = 0; i < 5; i++) {
+        pool.submit(SampleTask.of("r", i, 1, SamplerSettings.fixed(Solver.EULER, 4)));
+      }
+      assertEquals(3, engines.get(0).load());
+      assertEquals(2, engines.get(1).load());
+      engines.get(1).cancel("r");
+      pool.submit(SampleTask.of("s", 0, 1, SamplerSettings.fixed(Solver.EULER, 4)));
+      assertEquals(1, engines.get(1).load(), "the emptied engine gets the next sample");
+    }
+  }
 }

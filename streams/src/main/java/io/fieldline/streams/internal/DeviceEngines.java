@@ -1,6 +1,7 @@
 package io.fieldline.streams.internal;
 
 import io.fieldline.core.FieldModel;
+import io.fieldline.core.engine.EnginePool;
 import io.fieldline.core.engine.GenerationEngine;
 import io.fieldline.core.engine.SampleHandle;
 import io.fieldline.core.engine.SampleTask;
@@ -27,7 +28,7 @@ public final class DeviceEngines implements AutoCloseable {
   private final InstantSource clock;
   private final boolean threads;
   private final PipelineMetrics metrics;
-  private final Map<ModelCatalog.Entry, List<GenerationEngine>> pools = new ConcurrentHashMap<>();
+  private final Map<ModelCatalog.Entry, EnginePool> pools = new ConcurrentHashMap<>();
   private final List<FieldModel> copies = new ArrayList<>();
 
   /**
@@ -52,20 +53,10 @@ public final class DeviceEngines implements AutoCloseable {
 
   /** Queues a sample on the least-loaded engine of a model version (the pool is created on first use). */
   public SampleHandle submit(ModelCatalog.Entry entry, SampleTask task) {
-    List<GenerationEngine> pool = pools.computeIfAbsent(entry, this::createPool);
-    GenerationEngine best = pool.get(0);
-    int bestLoad = best.load();
-    for (int i = 1; i < pool.size() && bestLoad > 0; i++) {
-      int load = pool.get(i).load();
-      if (load < bestLoad) {
-        best = pool.get(i);
-        bestLoad = load;
-      }
-    }
-    return best.submit(task);
+    return pools.computeIfAbsent(entry, this::createPool).submit(task);
   }
 
-  private List<GenerationEngine> createPool(ModelCatalog.Entry e) {
+  private EnginePool createPool(ModelCatalog.Entry e) {
     List<GenerationEngine> pool = new ArrayList<>();
     for (int i = 0; i < workers; i++) {
       FieldModel model;
@@ -77,16 +68,16 @@ public final class DeviceEngines implements AutoCloseable {
           copies.add(model);
         }
       }
-      GenerationEngine engine = GenerationEngine.builder().setModel(model)
+      pool.add(GenerationEngine.builder().setModel(model)
           .optName(device + "-" + e.name() + (workers > 1 ? "-" + i : "")).optMaxBatchSize(maxBatch)
           .optMaxQueued(maxQueued).optClock(clock).optListener(metrics.engineListener(e.name(), e.version(), device))
-          .build();
-      if (threads) {
-        engine.start();
-      }
-      pool.add(engine);
+          .build());
     }
-    return List.copyOf(pool);
+    EnginePool enginePool = new EnginePool(pool);
+    if (threads) {
+      enginePool.start();
+    }
+    return enginePool;
   }
 
   /** The device's name, e.g. {@code cpu} or {@code gpu:0}. */
@@ -99,17 +90,15 @@ public final class DeviceEngines implements AutoCloseable {
     boolean busy = true;
     while (busy) {
       busy = false;
-      for (List<GenerationEngine> pool : List.copyOf(pools.values())) {
-        for (GenerationEngine e : pool) {
-          busy |= e.runOnce() > 0;
-        }
+      for (EnginePool pool : List.copyOf(pools.values())) {
+        busy |= pool.runOnce() > 0;
       }
     }
   }
 
   @Override
   public void close() {
-    pools.values().forEach(pool -> pool.forEach(GenerationEngine::close));
+    pools.values().forEach(EnginePool::close);
     pools.clear();
     synchronized (copies) {
       copies.forEach(FieldModel::close);
