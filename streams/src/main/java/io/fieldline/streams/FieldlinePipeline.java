@@ -126,9 +126,10 @@ public final class FieldlinePipeline implements AutoCloseable {
         progressSerde.serializer(), "generator");
 
     t.addSource("progress", Serdes.String().deserializer(), progressSerde.deserializer(), topics.progress());
-    t.addProcessor("status", StatusProcessor::new, "progress");
+    t.addProcessor("status", () -> new StatusProcessor(interval), "progress");
     t.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(StatusProcessor.PROGRESS_STORE),
-        Serdes.String(), new BinarySerde<>(RequestProgress.class)), "status");
+        Serdes.String(), new BinarySerde<>(RequestProgress.class)).withCachingEnabled(), "status"); // one changelog
+    // record per request and commit, not one per image
     t.addSink("status-sink", topics.status(), Serdes.String().serializer(), statusSerde.serializer(), "status");
 
     t.addGlobalStore(Stores.timestampedKeyValueStoreBuilder(
@@ -258,7 +259,10 @@ public final class FieldlinePipeline implements AutoCloseable {
       return this;
     }
 
-    /** How often finished samples are collected (wall-clock punctuation). Default 100 ms. */
+    /**
+     * How often finished samples are collected and RUNNING statuses of requests that progressed are emitted
+     * (wall-clock punctuation). Default 100 ms.
+     */
     public Builder optCollectInterval(Duration interval) {
       this.interval = Objects.requireNonNull(interval, "interval");
       return this;

@@ -4,26 +4,57 @@ import io.fieldline.schemas.GenerationStatus;
 import io.fieldline.schemas.ProgressEvent;
 import io.fieldline.schemas.RequestProgress;
 import io.fieldline.schemas.RequestState;
+import java.time.Duration;
+import java.util.LinkedHashSet;
+import java.util.Set;
+import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.state.KeyValueStore;
 
 /**
- * Folds progress events into one status per request: ACCEPTED, then RUNNING with done/total after each image, then
- * DONE (all images), or FAILED / EXPIRED / CANCELLED when some images ended otherwise (the reason of the last such
- * image is kept). REJECTED requests get their status at once. A finished request's counts are deleted. Every status
+ * Folds progress events into one status per request: ACCEPTED, then RUNNING with done/total as images end (at most
+ * once per {@code progressInterval} per request: the latest counts, not one record per image), then DONE (all images),
+ * or FAILED / EXPIRED / CANCELLED when some images ended otherwise (the reason of the last such image is kept).
+ * ACCEPTED, REJECTED and final states are emitted at once. A finished request's counts are deleted. Every status
  * carries the request's clientId, from which every instance counts unfinished images per client ({@link QuotaLedger}).
+ *
+ * <p>Why RUNNING is coalesced: each status record is produced, read back by every instance (quotas) and kept in a
+ * global store; one per image was a fixed Kafka cost per image that cheap models felt most.
  */
 public final class StatusProcessor implements Processor<String, ProgressEvent, String, GenerationStatus> {
   public static final String PROGRESS_STORE = "request-progress";
+  private final Duration progressInterval;
+  private final Set<String> progressed = new LinkedHashSet<>();
   private KeyValueStore<String, RequestProgress> store;
   private ProcessorContext<String, GenerationStatus> context;
+
+  /** @param progressInterval how often RUNNING statuses of requests that progressed are emitted (wall clock) */
+  public StatusProcessor(Duration progressInterval) {
+    this.progressInterval = progressInterval;
+  }
 
   @Override
   public void init(ProcessorContext<String, GenerationStatus> context) {
     this.context = context;
     this.store = context.getStateStore(PROGRESS_STORE);
+    context.schedule(progressInterval, PunctuationType.WALL_CLOCK_TIME, this::emitProgress);
+  }
+
+  /** Emits RUNNING with the latest counts of every request that progressed since the last call. */
+  void emitProgress(long now) {
+    for (String id : progressed) {
+      RequestProgress p = store.get(id);
+      if (p != null) {
+        emit(id, RequestState.RUNNING, p.getCompleted(), p.getTotal(), notDone(p), null, now, p.getClientId());
+      }
+    }
+    progressed.clear();
+  }
+
+  private static int notDone(RequestProgress p) {
+    return p.getFailed() + p.getExpired() + p.getCancelled();
   }
 
   @Override
@@ -53,8 +84,8 @@ public final class StatusProcessor implements Processor<String, ProgressEvent, S
         if (e.getReason() != null) {
           p.setLastReason(e.getReason());
         }
-        int ended = p.getCompleted() + p.getFailed() + p.getExpired() + p.getCancelled();
-        int notDone = p.getFailed() + p.getExpired() + p.getCancelled();
+        int notDone = notDone(p);
+        int ended = p.getCompleted() + notDone;
         if (ended >= p.getTotal()) {
           RequestState state = notDone == 0 ? RequestState.DONE
               : p.getCancelled() > 0 ? RequestState.CANCELLED
@@ -62,10 +93,10 @@ public final class StatusProcessor implements Processor<String, ProgressEvent, S
           emit(id, state, p.getCompleted(), p.getTotal(), notDone, p.getLastReason(), e.getAtEpochMs(),
               p.getClientId());
           store.delete(id);
+          progressed.remove(id);
         } else {
           store.put(id, p);
-          emit(id, RequestState.RUNNING, p.getCompleted(), p.getTotal(), notDone, null, e.getAtEpochMs(),
-              p.getClientId());
+          progressed.add(id);
         }
       }
     }
