@@ -101,9 +101,11 @@ public final class PipelineLoadHarness {
                  ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"), new StringDeserializer(),
                  new AvroSerde<>(client, GeneratedImage.class, false).deserializer())) {
           consumer.subscribe(List.of(topics.images()));
-          // Warm-up: model load, schema registration, group join.
-          send(producer, topics, "warmup", 4 * workers, 99, 0);
-          receive(consumer, Map.of("warmup", 4 * workers), new HashMap<>());
+          // Warm-up: model load, schema registration, group join, and the JIT of every hop (ours and the registry's,
+          // whose child process otherwise competes for the cores during the first measured request).
+          send(producer, topics, "warmup", 64 * workers, 99, 0);
+          receive(consumer, Map.of("warmup", 64 * workers), new HashMap<>());
+          Thread.sleep(2000);
 
           long t0 = System.nanoTime();
           send(producer, topics, "one-big", n, 1, 0);
