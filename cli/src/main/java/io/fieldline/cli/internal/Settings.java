@@ -16,7 +16,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
-import java.util.regex.Pattern;
 import picocli.CommandLine;
 import picocli.CommandLine.Model.ArgSpec;
 import picocli.CommandLine.Model.CommandSpec;
@@ -61,8 +60,6 @@ public final class Settings implements CommandLine.IDefaultValueProvider {
       super(commandLine, message);
     }
   }
-
-  private static final Pattern SECRET_KEY = Pattern.compile("(?i)(password|secret|jaas|token|credential)");
 
   private final Map<String, String> env;
   private final Map<String, String> file;
@@ -311,7 +308,7 @@ public final class Settings implements CommandLine.IDefaultValueProvider {
 
   /** A warning on stderr when the file holds a secret and users other than its owner may read it. */
   private static void warnIfSecretsAreReadable(CommandLine root, Path path, Map<String, String> file) {
-    String secret = file.keySet().stream().filter(k -> SECRET_KEY.matcher(k).find()).findFirst().orElse(null);
+    String secret = file.keySet().stream().filter(io.fieldline.streams.Secrets::isSecret).findFirst().orElse(null);
     if (secret == null) {
       return;
     }
