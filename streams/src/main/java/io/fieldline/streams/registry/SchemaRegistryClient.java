@@ -29,7 +29,8 @@ public final class SchemaRegistryClient {
   private static final Gson GSON = new Gson();
 
   private final String baseUrl;
-  private final String shownUrl; // baseUrl without user-info: the one that goes into messages
+  private final String shownUrl; // the URL with its user-info masked: the one that goes into messages
+  private final String authorization; // "Basic ..." from the URL's user-info, or null
   private final HttpClient http;
   private final Duration timeout;
   private final int maxAttempts;
@@ -38,8 +39,15 @@ public final class SchemaRegistryClient {
   private final Map<String, Integer> registered = new ConcurrentHashMap<>();
 
   private SchemaRegistryClient(Builder b) {
-    this.baseUrl = b.url.endsWith("/") ? b.url.substring(0, b.url.length() - 1) : b.url;
-    this.shownUrl = Secrets.maskUrl(baseUrl);
+    String url = b.url.endsWith("/") ? b.url.substring(0, b.url.length() - 1) : b.url;
+    this.shownUrl = Secrets.maskUrl(url);
+    // Java's HttpClient ignores a URL's user-info: send it as HTTP Basic credentials, the way Confluent-API
+    // registries (Confluent Cloud, Karapace, Apicurio with auth) expect them, and keep it out of the request URL.
+    URI uri = URI.create(url);
+    String userInfo = uri.getRawUserInfo();
+    this.authorization = userInfo == null ? null : "Basic " + java.util.Base64.getEncoder().encodeToString(
+        java.net.URLDecoder.decode(userInfo, StandardCharsets.UTF_8).getBytes(StandardCharsets.UTF_8));
+    this.baseUrl = userInfo == null ? url : url.replace(userInfo + "@", "");
     this.timeout = b.timeout;
     this.maxAttempts = b.maxAttempts;
     this.backoff = b.backoff;
@@ -119,6 +127,9 @@ public final class SchemaRegistryClient {
     RegistryException last = null;
     for (int attempt = 1; attempt <= maxAttempts; attempt++) {
       HttpRequest.Builder request = HttpRequest.newBuilder(uri).timeout(timeout).header("Accept", CONTENT_TYPE);
+      if (authorization != null) {
+        request.header("Authorization", authorization);
+      }
       request = body == null ? request.method(method, HttpRequest.BodyPublishers.noBody())
           : request.header("Content-Type", CONTENT_TYPE).method(method, HttpRequest.BodyPublishers.ofString(body));
       try {

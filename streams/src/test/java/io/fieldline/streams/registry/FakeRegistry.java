@@ -39,8 +39,16 @@ public final class FakeRegistry implements AutoCloseable {
     return "http://127.0.0.1:" + server.getAddress().getPort();
   }
 
+  private volatile String lastAuthorization;
+
+  /** The Authorization header of the last request (null if it had none). */
+  public String lastAuthorization() {
+    return lastAuthorization;
+  }
+
   private synchronized void handle(HttpExchange ex) throws IOException {
     calls.incrementAndGet();
+    lastAuthorization = ex.getRequestHeaders().getFirst("Authorization");
     String path = ex.getRequestURI().getPath();
     String body = new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
     if (failuresToInject.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {

@@ -8,7 +8,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
-/** The registry client never puts a URL's user-info (a password) into its messages. */
+/**
+ * The registry client sends a URL's user-info as HTTP Basic credentials and never puts it (a password) into its
+ * messages.
+ */
 class RegistryUrlSecretsTest {
   private static final String PASSWORD = "pw-7f3a9c";
 
@@ -23,6 +26,18 @@ class RegistryUrlSecretsTest {
       assertEquals(404, e.status(), e.getMessage());
       assertTrue(e.getMessage().contains("http://[hidden]@127.0.0.1"), e.getMessage());
       assertFalse(e.getMessage().contains(PASSWORD), e.getMessage());
+      assertEquals("Basic " + java.util.Base64.getEncoder().encodeToString(("fred:" + PASSWORD)
+          .getBytes(java.nio.charset.StandardCharsets.UTF_8)), registry.lastAuthorization(),
+          "the user-info goes to the registry as HTTP Basic credentials");
+    }
+  }
+
+  @Test
+  void shouldSendNoCredentialsWithoutUserInfo() throws Exception {
+    try (FakeRegistry registry = new FakeRegistry()) {
+      SchemaRegistryClient client = SchemaRegistryClient.builder().setUrl(registry.url()).build();
+      assertThrows(RegistryException.class, () -> client.byId(999));
+      assertEquals(null, registry.lastAuthorization());
     }
   }
 
