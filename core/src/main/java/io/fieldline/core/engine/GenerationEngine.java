@@ -391,7 +391,7 @@ public final class GenerationEngine implements AutoCloseable {
       lock.unlock();
     }
     return new EngineStats(batches, evaluations, largestBatch, completed, expired, cancelled, failed, rejected, q,
-        active.size());
+        activeCount); // active itself belongs to the engine thread
   }
 
   /** Starts the engine's own thread, which runs rounds while there is work and sleeps otherwise. */
