@@ -6,7 +6,6 @@ import io.fieldline.core.FieldModel;
 import io.fieldline.core.SamplerSettings;
 import io.fieldline.core.Solver;
 import io.fieldline.core.engine.EnginePool;
-import io.fieldline.core.engine.GenerationEngine;
 import io.fieldline.core.engine.SampleResult;
 import io.fieldline.core.engine.SampleStatus;
 import io.fieldline.core.engine.SampleTask;
@@ -213,11 +212,7 @@ final class GenerateCommand implements Callable<Integer> {
     long written = 0;
     List<String> failures = new ArrayList<>();
     int submittedOrdinal = 0;
-    List<GenerationEngine> engines = new ArrayList<>();
-    for (FieldModel copy : fields) {
-      engines.add(GenerationEngine.builder().setModel(copy).optMaxBatchSize(batch).build());
-    }
-    try (EnginePool engine = new EnginePool(engines)) {
+    try (EnginePool engine = EnginePool.of(fields, batch)) {
       engine.start();
       long outstanding = 0;
       long done = 0;

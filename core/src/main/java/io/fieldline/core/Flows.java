@@ -42,11 +42,7 @@ public final class Flows {
    */
   public static List<SampleResult> sampleAll(List<? extends FieldModel> copies, SamplerSettings settings,
       String requestId, long seed, int count, int maxBatch, IntConsumer progress) throws InterruptedException {
-    List<GenerationEngine> engines = new ArrayList<>();
-    for (FieldModel copy : copies) {
-      engines.add(GenerationEngine.builder().setModel(copy).optMaxBatchSize(maxBatch).build());
-    }
-    try (EnginePool pool = new EnginePool(engines)) {
+    try (EnginePool pool = EnginePool.of(copies, maxBatch)) {
       List<SampleHandle> handles = new ArrayList<>(count);
       for (int i = 0; i < count; i++) {
         handles.add(pool.submit(SampleTask.of(requestId, i, seed, settings)));

@@ -23,6 +23,12 @@ public final class EnginePool implements AutoCloseable {
     this.engines = List.copyOf(engines);
   }
 
+  /** A pool of one engine per model copy, each with default settings but {@code maxBatch}. */
+  public static EnginePool of(List<? extends io.fieldline.core.FieldModel> copies, int maxBatch) {
+    return new EnginePool(copies.stream()
+        .map(m -> GenerationEngine.builder().setModel(m).optMaxBatchSize(maxBatch).build()).toList());
+  }
+
   /** The engines, in placement order (ties go to the first). */
   public List<GenerationEngine> engines() {
     return engines;
