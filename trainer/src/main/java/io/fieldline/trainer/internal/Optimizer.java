@@ -2,6 +2,7 @@ package io.fieldline.trainer.internal;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.nn.Parameter;
 import ai.djl.util.Pair;
 import ai.djl.util.PairList;
@@ -62,7 +63,10 @@ public final class Optimizer implements AutoCloseable {
     double norm = Math.sqrt(sumSq);
     if (!Double.isFinite(norm)) {
       for (NDArray g : grads) {
-        g.set(new float[(int) g.size()]);
+        // In place, by index: NDArray.set(float[]) on the PyTorch engine points the tensor at a Java direct buffer
+        // without copying and keeps that buffer alive only through this short-lived wrapper, so the parameter's
+        // gradient read freed memory a few GCs later (the trainer's SIGSEGV in libc, 40-130 steps after a skip).
+        g.set(new NDIndex("..."), 0f);
       }
       return norm; // no update this step; the caller decides whether that is fatal
     }
