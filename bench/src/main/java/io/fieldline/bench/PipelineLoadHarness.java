@@ -58,7 +58,7 @@ public final class PipelineLoadHarness {
         .build();
     SamplerSettings sampler;
     try (FieldModel probe = loader.load(spec)) {
-      sampler = io.fieldline.core.SamplerSettings.resolve(probe.physics(), null, null, null, null); // the default
+      sampler = probe.defaultSampler(); // what requests that name no sampler get
     }
     Path dir = Files.createTempDirectory("fieldline-bench");
     List<String> rows = new ArrayList<>();

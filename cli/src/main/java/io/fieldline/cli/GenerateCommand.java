@@ -84,17 +84,18 @@ final class GenerateCommand implements Callable<Integer> {
 
   @Option(names = "--solver", paramLabel = "NAME",
       description = "euler, heun, rk45 or edm. PFGM: Euler / improved Euler on a ln z grid, or adaptive RK45 in ln z. "
-          + "PFGM++: edm (= heun) is EDM's Heun sampler on the sigma schedule. Default: rk45 for PFGM, edm for PFGM++.")
+          + "PFGM++: edm (= heun) is EDM's Heun sampler on the sigma schedule. Default: the model's preset (model.json, "
+          + "measured by eval --sweep), else rk45 for PFGM, edm for PFGM++.")
   String solver;
 
   @Option(names = "--steps", paramLabel = "N",
       description = "Grid steps of euler/heun/edm, 1..10000 (NFE = N for euler, 2N-1 for heun/edm). "
-          + "Default: 100 for PFGM, 18 for PFGM++.")
+          + "Default: the preset's for its solver, else 100 for PFGM, 18 for PFGM++.")
   Integer steps;
 
-  @Option(names = "--rtol", paramLabel = "R", defaultValue = "1e-4",
-      description = "RK45 relative tolerance, per sample. Default: ${DEFAULT-VALUE}.")
-  double rtol;
+  @Option(names = "--rtol", paramLabel = "R",
+      description = "RK45 relative tolerance, per sample. Default: the preset's, else 1e-4.")
+  Double rtol;
 
   @Option(names = "--atol", paramLabel = "A",
       description = "RK45 absolute tolerance. Default: the same as --rtol.")
@@ -168,7 +169,8 @@ final class GenerateCommand implements Callable<Integer> {
   }
 
   private SamplerSettings settings(FieldModel field, PrintWriter stderr) {
-    SamplerSettings settings = SamplerSettings.resolve(field.physics(), solver, steps, rtol, atol);
+    SamplerSettings settings = SamplerSettings.resolve(field.defaultSampler(), field.physics(), solver, steps, rtol,
+        atol);
     if (settings.solver() == Solver.RK45 && steps != null) {
       stderr.println("note: --steps is ignored by rk45 (it chooses its own steps; use --rtol)");
     }

@@ -3,7 +3,9 @@ package io.fieldline.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.fieldline.core.SamplerSettings;
 import io.fieldline.core.data.IdxFixtures;
+import io.fieldline.server.ModelBundle;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
@@ -38,6 +40,39 @@ class TrainExportGenerateTest {
         images.toString(), "--no-progress"), err.toString());
     assertTrue(Files.exists(images.resolve("seed-000003.png")));
     assertTrue(out.toString().contains("model tiny-model@1"), out.toString());
+  }
+
+  @Test
+  void shouldSweepSamplersWriteThePresetAndGenerateWithIt() throws Exception {
+    // 28x28 so that the shipped Fashion-MNIST feature classifier can read the samples; the test set is Debian's.
+    Path data = IdxFixtures.write(dir.resolve("tiny28.gz"), 16, 28, 28, 5, true);
+    Path runDir = dir.resolve("run28");
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    assertEquals(0, run(out, err, "train", "--data", data.toString(), "--kind", "pfgmpp", "--D", "64", "--steps", "1",
+        "--batch", "2", "--width", "8", "--checkpoint-every", "1", "--out", runDir.toString(), "--no-progress"),
+        err.toString());
+    Path bundle = dir.resolve("tiny28");
+    assertEquals(0, run(out, err, "export", runDir.toString(), "--out", bundle.toString()), err.toString());
+    Path rows = dir.resolve("rows.md");
+    String[] sweep = {"eval", "--model", bundle.toString(), "--sweep", "--n", "10", "--report", rows.toString(),
+        "--classifier", Path.of("..", "models", "fmnist-classifier").toString(), "--write-preset", "--no-progress"};
+    assertEquals(0, run(out, err, sweep), err.toString());
+    assertEquals(7, Files.readAllLines(rows).size(), "one row per grid setting");
+    SamplerSettings preset = ModelBundle.read(bundle).defaultSampler(); // the hash still verifies
+    String card = Files.readString(bundle.resolve("card.md"));
+    assertTrue(card.contains("Default sampler (requests that name none get it): **" + preset.describe() + "**"), card);
+    assertTrue(!card.contains("Not evaluated yet") && card.contains("## Samples"), card);
+
+    StringWriter again = new StringWriter();
+    assertEquals(0, run(again, err, sweep), err.toString());
+    assertEquals(7, again.toString().split("reusing ", -1).length - 1, "a second sweep reuses all rows: " + again);
+    assertEquals(7, Files.readAllLines(rows).size());
+
+    StringWriter generated = new StringWriter();
+    assertEquals(0, run(generated, err, "generate", "--model", bundle.toString(), "--seeds", "0-1", "--out",
+        dir.resolve("preset-images").toString(), "--no-progress"), err.toString());
+    assertTrue(generated.toString().contains("sampler " + preset.describe() + ";"), generated.toString());
   }
 
   @Test

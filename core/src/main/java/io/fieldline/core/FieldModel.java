@@ -35,6 +35,15 @@ public interface FieldModel extends AutoCloseable {
    */
   void evaluate(double[][] x, double[] cond, double[][] out, int count);
 
+  /**
+   * The sampler a request that names none gets: a bundle's measured preset (the fewest-NFE setting whose quality is
+   * within 10% of RK45's, chosen by {@code fieldline eval --sweep}), else the family default
+   * {@link SamplerSettings#defaultFor}. Part of an image's identity, so a model version keeps its preset.
+   */
+  default SamplerSettings defaultSampler() {
+    return SamplerSettings.defaultFor(physics());
+  }
+
   /** Releases native resources. The default does nothing. */
   @Override
   default void close() {}

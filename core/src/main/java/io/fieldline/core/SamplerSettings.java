@@ -55,25 +55,43 @@ public record SamplerSettings(Solver solver, int steps, double rtol, double atol
 
   /**
    * Settings from what a user gave, the rest filled in by the model family: solver rk45 (PFGM) or edm (PFGM++);
-   * steps 100 (PFGM) or 18 (PFGM++); rtol 1e-4; atol = rtol. The one place these defaults live, shared by the
-   * command line and the pipeline so the same request gives the same image either way.
+   * steps 100 (PFGM) or 18 (PFGM++); rtol 1e-4; atol = rtol. Same as {@link #resolve(SamplerSettings, Physics,
+   * String, Integer, Double, Double)} with the family default {@link #defaultFor} as the base.
    *
+   * @throws IllegalArgumentException for an unknown solver, edm on a PFGM model, or values out of range
+   */
+  public static SamplerSettings resolve(Physics physics, String solver, Integer steps, Double rtol, Double atol) {
+    return resolve(defaultFor(physics), physics, solver, steps, rtol, atol);
+  }
+
+  /**
+   * Settings from what a user gave, the rest filled in from a model's default sampler {@code base} (see
+   * {@link FieldModel#defaultSampler()}): no solver means the base's solver; no steps means the base's steps when the
+   * solver is the base's, else the family's (100 for PFGM, 18 for PFGM++); no rtol means the base's when both are
+   * RK45, else 1e-4; no atol means rtol. The one place these defaults live, shared by the command line and the
+   * pipeline so the same request gives the same image either way.
+   *
+   * @param base the model's default sampler
+   * @param physics the model's physics (edm is refused for PFGM)
    * @param solver a solver name or null
    * @param steps grid steps or null
    * @param rtol RK45 relative tolerance or null
    * @param atol RK45 absolute tolerance or null
    * @throws IllegalArgumentException for an unknown solver, edm on a PFGM model, or values out of range
    */
-  public static SamplerSettings resolve(Physics physics, String solver, Integer steps, Double rtol, Double atol) {
+  public static SamplerSettings resolve(SamplerSettings base, Physics physics, String solver, Integer steps,
+      Double rtol, Double atol) {
     boolean pfgm = physics instanceof PfgmPhysics;
-    String name = solver != null ? solver : pfgm ? "rk45" : "edm";
-    Solver parsed = Solver.parse(name);
-    if (pfgm && name.trim().equalsIgnoreCase("edm")) {
+    Solver parsed = solver != null ? Solver.parse(solver) : base.solver();
+    if (pfgm && solver != null && solver.trim().equalsIgnoreCase("edm")) {
       throw new IllegalArgumentException("edm is PFGM++'s sampler and this is a PFGM model (use heun for improved "
           + "Euler)");
     }
-    double r = rtol != null ? rtol : 1e-4;
-    return new SamplerSettings(parsed, steps != null ? steps : pfgm ? 100 : 18, r, atol != null ? atol : r);
+    boolean sameSolver = parsed == base.solver();
+    int s = steps != null ? steps : sameSolver && parsed != Solver.RK45 ? base.steps() : pfgm ? 100 : 18;
+    double r = rtol != null ? rtol : sameSolver && parsed == Solver.RK45 ? base.rtol() : 1e-4;
+    double a = atol != null ? atol : rtol == null && sameSolver && parsed == Solver.RK45 ? base.atol() : r;
+    return new SamplerSettings(parsed, s, r, a);
   }
 
   /** The official default for a model family: RK45 for PFGM, EDM's 18-step Heun for PFGM++. */

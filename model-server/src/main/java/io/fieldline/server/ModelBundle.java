@@ -8,6 +8,8 @@ import com.google.gson.annotations.SerializedName;
 import io.fieldline.core.ImageShape;
 import io.fieldline.core.PfgmPhysics;
 import io.fieldline.core.PfgmppPhysics;
+import io.fieldline.core.SamplerSettings;
+import io.fieldline.core.Solver;
 import io.fieldline.core.Physics;
 import java.io.IOException;
 import java.io.InputStream;
@@ -35,9 +37,12 @@ import java.util.HexFormat;
  * @param network free-form description of the architecture
  * @param training free-form training summary
  * @param weightsSha256 lower-case hex SHA-256 of field.onnx
+ * @param sampler optional measured preset ({@code solver}, {@code steps}, {@code rtol}, {@code atol}): what a request
+ *     that names no sampler gets (see {@link #defaultSampler()}); null means the family default
  */
 public record ModelBundle(String format, String name, String version, String kind, ImageShape shape,
-    @SerializedName("physics") JsonObject physicsJson, JsonObject network, JsonObject training, String weightsSha256) {
+    @SerializedName("physics") JsonObject physicsJson, JsonObject network, JsonObject training, String weightsSha256,
+    JsonObject sampler) {
   /** The format tag of this version of the bundle layout. */
   public static final String FORMAT = "fieldline-bundle/1";
   /** The metadata file. */
@@ -89,6 +94,40 @@ public record ModelBundle(String format, String name, String version, String kin
     return physicsJson.get(key).getAsDouble();
   }
 
+  /**
+   * The sampler of requests that name none: the bundle's measured preset, else {@link SamplerSettings#defaultFor}.
+   *
+   * @throws ModelException when the preset is malformed (unknown solver, steps or tolerances out of range)
+   */
+  public SamplerSettings defaultSampler() {
+    Physics p = physics();
+    if (sampler == null) {
+      return SamplerSettings.defaultFor(p);
+    }
+    try {
+      return SamplerSettings.resolve(p, sampler.has("solver") ? sampler.get("solver").getAsString() : null,
+          sampler.has("steps") ? sampler.get("steps").getAsInt() : null,
+          sampler.has("rtol") ? sampler.get("rtol").getAsDouble() : null,
+          sampler.has("atol") ? sampler.get("atol").getAsDouble() : null);
+    } catch (RuntimeException e) {
+      throw new ModelException("model.json of " + name + " has an invalid sampler preset " + sampler + ": "
+          + e.getMessage(), e);
+    }
+  }
+
+  /** This bundle with {@code preset} as its default sampler (write it to take effect; the weights' hash is kept). */
+  public ModelBundle withSampler(SamplerSettings preset) {
+    JsonObject o = new JsonObject();
+    o.addProperty("solver", preset.solver().id());
+    if (preset.solver() == Solver.RK45) {
+      o.addProperty("rtol", preset.rtol());
+      o.addProperty("atol", preset.atol());
+    } else {
+      o.addProperty("steps", preset.steps());
+    }
+    return new ModelBundle(format, name, version, kind, shape, physicsJson, network, training, weightsSha256, o);
+  }
+
   /** Writes model.json into a directory. */
   public void write(Path dir) throws IOException {
     Files.writeString(dir.resolve(METADATA), GSON.toJson(this) + "\n", StandardCharsets.UTF_8);
@@ -137,7 +176,7 @@ public record ModelBundle(String format, String name, String version, String kin
     if (bundle.shape == null) {
       throw new ModelException(meta + " lacks the image shape");
     }
-    bundle.physics(); // validates
+    bundle.defaultSampler(); // validates physics and the preset
     return bundle;
   }
 

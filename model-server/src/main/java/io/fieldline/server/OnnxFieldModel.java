@@ -15,6 +15,7 @@ import ai.djl.translate.TranslateException;
 import io.fieldline.core.FieldModel;
 import io.fieldline.core.ImageShape;
 import io.fieldline.core.Physics;
+import io.fieldline.core.SamplerSettings;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -103,6 +104,11 @@ public final class OnnxFieldModel implements FieldModel {
   @Override
   public ImageShape shape() {
     return bundle.shape();
+  }
+
+  @Override
+  public SamplerSettings defaultSampler() {
+    return bundle.defaultSampler();
   }
 
   /**

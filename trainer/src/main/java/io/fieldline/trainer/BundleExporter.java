@@ -74,9 +74,9 @@ public final class BundleExporter {
     training.addProperty("data", info.data());
     training.addProperty("images", info.images());
     training.addProperty("settings", info.settings().fingerprint());
-    training.addProperty("seconds", lastSeconds(runDir));
+    training.addProperty("seconds", trainingSeconds(runDir));
     ModelBundle bundle = new ModelBundle(ModelBundle.FORMAT, name, version, info.settings().kind(), info.shape(),
-        info.physics(), network, training, ModelBundle.sha256(out.resolve(ModelBundle.WEIGHTS)));
+        info.physics(), network, training, ModelBundle.sha256(out.resolve(ModelBundle.WEIGHTS)), null);
     bundle.write(out);
     if (Files.exists(runDir.resolve("loss.png"))) {
       Files.copy(runDir.resolve("loss.png"), out.resolve("loss.png"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
@@ -84,7 +84,7 @@ public final class BundleExporter {
     try (OnnxFieldModel model = OnnxFieldModel.load(out, "cpu")) {
       writeSamples(model, out.resolve("samples.png"));
     }
-    Files.writeString(out.resolve("card.md"), card(bundle, info, checkpoint.step(), lastSeconds(runDir)));
+    Files.writeString(out.resolve("card.md"), card(bundle, info, checkpoint.step(), trainingSeconds(runDir)));
     return ModelBundle.read(out);
   }
 
@@ -107,14 +107,28 @@ public final class BundleExporter {
     }
   }
 
-  private static double lastSeconds(Path runDir) throws IOException {
+  /**
+   * Training time of the steps in loss.csv. Its last column restarts from 0 with each resumed session, so the time is
+   * the sum of each session's last value (steps redone after a crash count once, in the session that kept them).
+   */
+  static double trainingSeconds(Path runDir) throws IOException {
     Path csv = runDir.resolve("loss.csv");
     if (!Files.exists(csv)) {
       return 0;
     }
-    List<String> lines = Files.readAllLines(csv);
-    String last = lines.get(lines.size() - 1);
-    return last.startsWith("step") ? 0 : Double.parseDouble(last.substring(last.lastIndexOf(',') + 1));
+    double total = 0;
+    double previous = 0;
+    for (String line : Files.readAllLines(csv)) {
+      if (line.isBlank() || line.startsWith("step")) {
+        continue;
+      }
+      double elapsed = Double.parseDouble(line.substring(line.lastIndexOf(',') + 1));
+      if (elapsed < previous) {
+        total += previous; // a new session started here
+      }
+      previous = elapsed;
+    }
+    return total + previous;
   }
 
   private static String card(ModelBundle bundle, RunInfo info, long steps, double seconds) {

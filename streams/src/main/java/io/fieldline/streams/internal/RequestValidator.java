@@ -100,8 +100,9 @@ public final class RequestValidator {
 
   /** The full settings of a request's sampler for a model (the same defaults as {@code fieldline generate}). */
   public static SamplerSettings settings(SamplerSpec spec, FieldModel model) {
-    return spec == null ? SamplerSettings.resolve(model.physics(), null, null, null, null)
-        : SamplerSettings.resolve(model.physics(), spec.getSolver(), spec.getSteps(), spec.getRtol(), spec.getAtol());
+    return spec == null ? model.defaultSampler()
+        : SamplerSettings.resolve(model.defaultSampler(), model.physics(), spec.getSolver(), spec.getSteps(),
+            spec.getRtol(), spec.getAtol());
   }
 
   private static String abbreviate(String s) {

@@ -36,10 +36,37 @@ public final class Evaluator {
    */
   public record Report(String model, String sampler, int n, double nfe, double fd, double floor, double precision,
       double recall, double imagesPerSecond, double classifierAccuracy) {
-    /** A markdown table row: model | sampler | NFE | FD | floor | FD/floor | precision | recall. */
+    /** The header of {@link #markdownRow()}'s table (two lines). */
+    public static final String MARKDOWN_HEADER = "| model | sampler | n | NFE | FD | floor | FD/floor | precision | recall |\n"
+        + "|---|---|---|---|---|---|---|---|---|";
+
+    /** A markdown table row: model | sampler | n | NFE | FD | floor | FD/floor | precision | recall. */
     public String markdownRow() {
-      return String.format(Locale.ROOT, "| %s | %s | %.1f | %.2f | %.2f | %.2f | %.3f | %.3f |", model, sampler, nfe, fd,
-          floor, fd / floor, precision, recall);
+      return String.format(Locale.ROOT, "| %s | %s | %d | %.1f | %.2f | %.2f | %.2f | %.3f | %.3f |", model, sampler, n,
+          nfe, fd, floor, fd / floor, precision, recall);
+    }
+
+    /**
+     * Reads a {@link #markdownRow()} back (speed and classifier accuracy are not in the row: NaN).
+     *
+     * @return the report, or null when the line is not such a row (a header, a rule, other text)
+     */
+    public static Report parseRow(String line) {
+      String t = line.trim();
+      if (!t.startsWith("|") || !t.endsWith("|")) {
+        return null;
+      }
+      String[] cells = t.substring(1, t.length() - 1).split("\\|", -1);
+      if (cells.length != 9) {
+        return null;
+      }
+      try {
+        return new Report(cells[0].trim(), cells[1].trim(), Integer.parseInt(cells[2].trim()),
+            Double.parseDouble(cells[3].trim()), Double.parseDouble(cells[4].trim()), Double.parseDouble(cells[5].trim()),
+            Double.parseDouble(cells[7].trim()), Double.parseDouble(cells[8].trim()), Double.NaN, Double.NaN);
+      } catch (NumberFormatException e) {
+        return null;
+      }
     }
 
     @Override

@@ -35,7 +35,7 @@ public final class ForwardBenchmark {
       Files.write(dir.resolve(ModelBundle.WEIGHTS), net.export().model("bench", "bench").toByteArray());
       new ModelBundle(ModelBundle.FORMAT, "bench", "1", "pfgmpp", config.shape(),
           ModelBundle.physicsToJson(PfgmppPhysics.edmDefaults(784, 128)), new JsonObject(), new JsonObject(),
-          ModelBundle.sha256(dir.resolve(ModelBundle.WEIGHTS))).write(dir);
+          ModelBundle.sha256(dir.resolve(ModelBundle.WEIGHTS)), null).write(dir);
       System.out.printf(Locale.ROOT, "network: %d parameters, %.3f GFLOP per sample forward%n%n",
           Networks.parameterCount(net), flops / 1e9);
       System.out.println("| batch | ONNX Runtime rows/s | ONNX Runtime GFLOP/s | DJL PyTorch rows/s | ORT / DJL |");

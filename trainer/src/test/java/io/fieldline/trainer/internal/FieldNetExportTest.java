@@ -84,7 +84,7 @@ class FieldNetExportTest {
     Files.write(bundle.resolve(ModelBundle.WEIGHTS), net.export().model("test", "export test").toByteArray());
     new ModelBundle(ModelBundle.FORMAT, "test", "1", pfgm ? "pfgm" : "pfgmpp", SHAPE,
         ModelBundle.physicsToJson(physics), new JsonObject(), new JsonObject(),
-        ModelBundle.sha256(bundle.resolve(ModelBundle.WEIGHTS))).write(bundle);
+        ModelBundle.sha256(bundle.resolve(ModelBundle.WEIGHTS)), null).write(bundle);
     return bundle;
   }
 
