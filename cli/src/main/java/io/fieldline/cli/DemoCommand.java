@@ -62,13 +62,14 @@ final class DemoCommand implements Callable<Integer> {
       + "grid.png go. Default: ${DEFAULT-VALUE}.")
   Path out;
 
-  @Option(names = "--model", paramLabel = "NAME", defaultValue = "fashion-mnist-exact", description = "The model to "
-      + "ask for: a bundle name under --models-dir, or fashion-mnist-exact (the exact field of 256 Fashion-MNIST "
-      + "images). Default: ${DEFAULT-VALUE}.")
+  @Option(names = "--model", paramLabel = "NAME", defaultValue = Fieldline.BUNDLED_MODEL, description = "The model "
+      + "to ask for: a bundle name under --models-dir (the bundled PFGM++ Fashion-MNIST network by default), or "
+      + "fashion-mnist-exact (the exact field of 256 Fashion-MNIST images, no network). Default: ${DEFAULT-VALUE}.")
   String model;
 
-  @Option(names = "--models-dir", paramLabel = "DIR", defaultValue = "models", description = "Model bundles by name. "
-      + "Default: ${DEFAULT-VALUE}.")
+  @Option(names = "--models-dir", paramLabel = "DIR", defaultValue = Fieldline.MODELS_DIR, description = "Model "
+      + "bundles by name. Default: the models/ folder of the Fieldline checkout that ./fieldline runs from, else "
+      + "./models.")
   Path modelsDir;
 
   @Option(names = "--seed", paramLabel = "S", defaultValue = "0", description = "Request seed. Default: "
@@ -91,6 +92,17 @@ final class DemoCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     PrintWriter stdout = spec.commandLine().getOut();
+    ModelCatalog.Builder catalogBuilder = ModelCatalog.builder().optAlias("fashion-mnist-exact",
+        ModelLoader.DEFAULT_MODEL);
+    if (Files.isDirectory(modelsDir)) {
+      catalogBuilder.optModelsDir(modelsDir);
+    }
+    try (ModelCatalog probe = catalogBuilder.build()) {
+      if (probe.resolve(model, null).isEmpty()) { // before starting anything: a typo should not cost a broker start
+        throw new Fieldline.UsageException("no model '" + model + "' in " + modelsDir.toAbsolutePath().normalize()
+            + " (use --models-dir, or --model fashion-mnist-exact for the exact field)");
+      }
+    }
     Files.createDirectories(out);
     Path state = Files.createTempDirectory("fieldline-demo");
     long t0 = System.nanoTime();
@@ -100,11 +112,6 @@ final class DemoCommand implements Callable<Integer> {
       Topics topics = Topics.defaults();
       kafka.createTopics(topics);
       SchemaRegistryClient client = SchemaRegistryClient.builder().setUrl(registry.confluentUrl()).build();
-      ModelCatalog.Builder catalogBuilder = ModelCatalog.builder().optAlias("fashion-mnist-exact",
-          ModelLoader.DEFAULT_MODEL);
-      if (Files.isDirectory(modelsDir)) {
-        catalogBuilder.optModelsDir(modelsDir);
-      }
       try (ModelCatalog catalog = catalogBuilder.build();
            FieldlinePipeline pipeline = FieldlinePipeline.builder().setRegistry(client).setCatalog(catalog)
                .optMaxBatchSize(batch).optCollectInterval(Duration.ofMillis(50)).build()) {

@@ -67,8 +67,9 @@ final class EvalCommand implements Callable<Integer> {
       + "Default: ${DEFAULT-VALUE}.")
   int n;
 
-  @Option(names = "--classifier", paramLabel = "DIR", defaultValue = "models/fmnist-classifier",
-      description = "The feature classifier. Default: ${DEFAULT-VALUE}.")
+  @Option(names = "--classifier", paramLabel = "DIR", defaultValue = Fieldline.MODELS_DIR + "/fmnist-classifier",
+      description = "The feature classifier. Default: models/fmnist-classifier of the checkout that ./fieldline runs "
+          + "from, else of the working directory.")
   Path classifier;
 
   @Option(names = "--batch", paramLabel = "B", defaultValue = "64", description = "Engine batch size. "

@@ -22,6 +22,13 @@ public final class Fieldline implements Runnable {
   public static final int EXIT_USAGE = 2;
   /** Exit status for an unexpected failure. */
   public static final int EXIT_INTERNAL = 3;
+  /**
+   * The models folder: {@code models/} of the checkout that {@code ./fieldline} runs from (it passes
+   * {@code -Dfieldline.home}), else {@code ./models}. A picocli default value, interpolated when the command is parsed.
+   */
+  public static final String MODELS_DIR = "${sys:fieldline.home:-.}/models";
+  /** The bundled model the commands default to: the PFGM++ (D = 128) Fashion-MNIST network under {@link #MODELS_DIR}. */
+  public static final String BUNDLED_MODEL = "fmnist-pfgmpp";
 
   @CommandLine.Spec
   CommandLine.Model.CommandSpec spec;

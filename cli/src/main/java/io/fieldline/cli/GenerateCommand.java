@@ -40,17 +40,20 @@ import picocli.CommandLine.Model.CommandSpec;
     footer = {"", "Examples:",
         "  fieldline generate --seeds 0-63 --out out/ --grid out/grid.png",
         "  fieldline generate --model exact:train-images-idx3-ubyte.gz --solver heun --steps 50 --seeds 0-9 --out out/",
-        "  fieldline generate --kind pfgmpp --D 128 --solver edm --steps 18 --seeds 0-99 --out out/"})
+        "  fieldline generate --model exact:fashion-mnist --kind pfgmpp --D 128 --solver edm --steps 18 --seeds 0-99 "
+            + "--out out/"})
 final class GenerateCommand implements Callable<Integer> {
   private static final long MAX_IMAGES = 10_000_000;
 
   @Spec
   CommandSpec spec;
 
-  @Option(names = {"-m", "--model"}, paramLabel = "SPEC", defaultValue = ModelLoader.DEFAULT_MODEL,
-      description = {"The model: exact:fashion-mnist (the exact field of Fashion-MNIST training images, from Debian's "
-          + "dataset-fashion-mnist), exact:<IDX file or image folder>, or a model bundle directory.",
-          "Default: ${DEFAULT-VALUE}."})
+  @Option(names = {"-m", "--model"}, paramLabel = "SPEC",
+      defaultValue = Fieldline.MODELS_DIR + "/" + Fieldline.BUNDLED_MODEL,
+      description = {"The model: a model bundle directory, exact:fashion-mnist (the exact field of Fashion-MNIST "
+          + "training images, from Debian's dataset-fashion-mnist) or exact:<IDX file or image folder>.",
+          "Default: the bundled PFGM++ Fashion-MNIST network, models/" + Fieldline.BUNDLED_MODEL + " of the checkout "
+              + "that ./fieldline runs from (else of the working directory)."})
   String model;
 
   @Option(names = "--exact-size", paramLabel = "N", defaultValue = "256",

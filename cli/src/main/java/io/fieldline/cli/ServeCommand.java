@@ -49,9 +49,9 @@ final class ServeCommand implements Callable<Integer> {
       description = "Confluent-API schema registry URL (Confluent, Apicurio /apis/ccompat/v7, Karapace, Redpanda).")
   String registry;
 
-  @Option(names = "--models-dir", paramLabel = "DIR", defaultValue = "models",
+  @Option(names = "--models-dir", paramLabel = "DIR", defaultValue = Fieldline.MODELS_DIR,
       description = "Model bundles by name (<dir>/<name>/model.json or <dir>/<name>/<version>/model.json). "
-          + "Default: ${DEFAULT-VALUE}.")
+          + "Default: the models/ folder of the checkout that ./fieldline runs from, else ./models.")
   Path modelsDir;
 
   @Option(names = "--alias", paramLabel = "NAME=SPEC", description = "Offer a model specification under a name, "
