@@ -5,6 +5,7 @@ import io.fieldline.core.Flows;
 import io.fieldline.core.SamplerSettings;
 import io.fieldline.schemas.GeneratedImage;
 import io.fieldline.schemas.GenerationRequest;
+import io.fieldline.schemas.SamplerSpec;
 import io.fieldline.server.ModelCatalog;
 import io.fieldline.server.ModelLoader;
 import io.fieldline.streams.FieldlinePipeline;
@@ -45,6 +46,9 @@ import org.apache.kafka.streams.StreamsConfig;
  */
 public final class PipelineLoadHarness {
   private static final String MODEL = "bench-model";
+  /** The exact field with one Euler step: images at ~1 ms, so thousands of them drive every Kafka path hot quickly. */
+  private static final String CHEAP_MODEL = "bench-warm-up";
+  private static final int JIT_WARM_UP_IMAGES = 4000;
 
   private PipelineLoadHarness() {}
 
@@ -62,6 +66,7 @@ public final class PipelineLoadHarness {
     }
     Path dir = Files.createTempDirectory("fieldline-bench");
     List<String> rows = new ArrayList<>();
+    List<String> cpuRows = new ArrayList<>();
 
     // 1. The bare engines: n samples, batch 64, the same layout as the pipeline, no Kafka (after a warm-up run).
     double bare;
@@ -72,8 +77,10 @@ public final class PipelineLoadHarness {
       }
       Flows.sampleAll(copies, sampler, "warm-up", 99, 4 * workers, 64, done -> { });
       long t0 = System.nanoTime();
+      CpuMeter cpu = new CpuMeter();
       Flows.sampleAll(copies, sampler, "bare", 1, n, 64, done -> { });
       bare = n / ((System.nanoTime() - t0) / 1e9);
+      cpuRows.add(cpu.stop().row("bare engines, " + n + " images", n));
     } finally {
       copies.forEach(FieldModel::close);
     }
@@ -84,7 +91,8 @@ public final class PipelineLoadHarness {
       Topics topics = Topics.defaults();
       kafka.createTopics(topics);
       SchemaRegistryClient client = SchemaRegistryClient.builder().setUrl(registry.confluentUrl()).build();
-      try (ModelCatalog catalog = ModelCatalog.builder().optAlias(MODEL, spec).optLoader(loader).build();
+      try (ModelCatalog catalog = ModelCatalog.builder().optAlias(MODEL, spec)
+               .optAlias(CHEAP_MODEL, ModelLoader.DEFAULT_MODEL).optLoader(loader).build();
            FieldlinePipeline pipeline = FieldlinePipeline.builder().setRegistry(client).setCatalog(catalog)
                .optWorkers(workers).optCollectInterval(Duration.ofMillis(50)).build()) {
         Properties props = new Properties();
@@ -102,20 +110,42 @@ public final class PipelineLoadHarness {
                  new AvroSerde<>(client, GeneratedImage.class, false).deserializer())) {
           consumer.subscribe(List.of(topics.images()));
           // Warm-up: model load, schema registration, group join, and the JIT of every hop (ours and the registry's,
-          // whose child process otherwise competes for the cores during the first measured request).
+          // whose child process otherwise competes for the cores during the first measured request). At the network's
+          // ~8 images/s the Kafka code paths (broker, clients, streams) take minutes to reach C2, which then spends
+          // core-seconds compiling them during the measurement (JFR: ~7 s of C2 in a 35 s phase, each large Kafka
+          // method ~0.5-2 s), a start-up cost a long-running server pays once. So the paths are first driven hot with
+          // thousands of cheap images (large and one-image requests), then the measured model runs a batch per engine.
+          long jit0 = jitMillis();
+          long w0 = System.nanoTime();
+          Map<String, Integer> cheap = new HashMap<>();
+          for (int i = 0; i < JIT_WARM_UP_IMAGES / 2 / 250; i++) {
+            send(producer, topics, "jit-big-" + i, 250, 500 + i, 0, CHEAP_MODEL, CHEAP_SAMPLER);
+            cheap.put("jit-big-" + i, 250);
+          }
+          for (int i = 0; i < JIT_WARM_UP_IMAGES / 2; i++) {
+            send(producer, topics, "jit-small-" + i, 1, 9000 + i, 0, CHEAP_MODEL, CHEAP_SAMPLER);
+            cheap.put("jit-small-" + i, 1);
+          }
+          receive(consumer, cheap, new HashMap<>());
+          System.err.printf(Locale.ROOT, "JIT warm-up: %d cheap images in %.1f s, %.1f s of compilation%n",
+              JIT_WARM_UP_IMAGES, (System.nanoTime() - w0) / 1e9, (jitMillis() - jit0) / 1e3);
           send(producer, topics, "warmup", 64 * workers, 99, 0);
           receive(consumer, Map.of("warmup", 64 * workers), new HashMap<>());
           Thread.sleep(2000);
 
           long t0 = System.nanoTime();
+          CpuMeter cpu = new CpuMeter();
           send(producer, topics, "one-big", n, 1, 0);
           Map<String, Long> firstAt = new HashMap<>();
           receive(consumer, Map.of("one-big", n), new HashMap<>(), firstAt);
           double oneBig = n / ((System.nanoTime() - t0) / 1e9);
+          cpuRows.add(cpu.stop().row("pipeline, one " + n + "-image request", n));
+          System.err.println("busiest threads, one large request: " + cpu.topThreads(12));
           rows.add(String.format(Locale.ROOT, "| pipeline, one %d-image request (first image after %.0f ms) | %.2f "
               + "images/s | %.2f |", n, (firstAt.get("one-big") - t0) / 1e6, oneBig, oneBig / bare));
 
           t0 = System.nanoTime();
+          cpu = new CpuMeter();
           Map<String, Integer> many = new HashMap<>();
           for (int i = 0; i < n; i++) {
             send(producer, topics, "small-" + i, 1, 1000 + i, 0);
@@ -123,6 +153,7 @@ public final class PipelineLoadHarness {
           }
           receive(consumer, many, new HashMap<>());
           double manySmall = n / ((System.nanoTime() - t0) / 1e9);
+          cpuRows.add(cpu.stop().row("pipeline, " + n + " one-image requests", n));
           rows.add(String.format(Locale.ROOT, "| pipeline, %d one-image requests | %.2f images/s | %.2f |", n,
               manySmall, manySmall / bare));
           rows.add(String.format(Locale.ROOT, "| (%d one-image requests) / (one %d-image request) | | %.2f |", n, n,
@@ -158,12 +189,29 @@ public final class PipelineLoadHarness {
     System.out.println("| measurement | result | ratio to bare engine |");
     System.out.println("|---|---|---|");
     rows.forEach(System.out::println);
+    System.out.println();
+    System.out.println("CPU seconds by consumer (2 cores = 2 CPU seconds per wall second):");
+    System.out.println();
+    System.out.println(CpuMeter.Usage.header());
+    cpuRows.forEach(System.out::println);
   }
+
+  private static final SamplerSpec CHEAP_SAMPLER = SamplerSpec.newBuilder().setSolver("euler").setSteps(1).build();
 
   private static void send(KafkaProducer<String, GenerationRequest> producer, Topics topics, String id, int count,
       long seed, int priority) throws Exception {
+    send(producer, topics, id, count, seed, priority, MODEL, null);
+  }
+
+  private static void send(KafkaProducer<String, GenerationRequest> producer, Topics topics, String id, int count,
+      long seed, int priority, String model, SamplerSpec sampler) throws Exception {
     producer.send(new ProducerRecord<>(topics.requests(), id, GenerationRequest.newBuilder().setRequestId(id)
-        .setModel(MODEL).setCount(count).setSeed(seed).setPriority(priority).build())).get();
+        .setModel(model).setCount(count).setSeed(seed).setPriority(priority).setSampler(sampler).build())).get();
+  }
+
+  /** Total JIT compilation time of this JVM so far, in milliseconds. */
+  static long jitMillis() {
+    return java.lang.management.ManagementFactory.getCompilationMXBean().getTotalCompilationTime();
   }
 
   /** Reads until every request has its count of images; records when each request finished. */
