@@ -70,11 +70,8 @@ public final class PipelineLoadHarness {
 
     // 1. The bare engines: n samples, batch 64, the same layout as the pipeline, no Kafka (after a warm-up run).
     double bare;
-    List<FieldModel> copies = new ArrayList<>();
+    List<FieldModel> copies = loader.loadCopies(spec, workers);
     try {
-      for (int i = 0; i < workers; i++) {
-        copies.add(loader.load(spec));
-      }
       Flows.sampleAll(copies, sampler, "warm-up", 99, 4 * workers, 64, done -> { });
       long t0 = System.nanoTime();
       CpuMeter cpu = new CpuMeter();

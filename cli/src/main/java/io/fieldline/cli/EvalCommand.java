@@ -76,6 +76,11 @@ final class EvalCommand implements Callable<Integer> {
       + "Default: ${DEFAULT-VALUE}.")
   int batch;
 
+  @Option(names = "--workers", paramLabel = "N", defaultValue = "0",
+      description = "Engines, each with its own copy of the model on its own thread (the images do not depend on it). "
+          + "0 (default): one per core, each model single-threaded.")
+  int workers;
+
   @Option(names = "--report", paramLabel = "FILE", description = "Append a markdown table row to FILE.")
   Path report;
 
@@ -91,14 +96,17 @@ final class EvalCommand implements Callable<Integer> {
       throw new ParameterException(spec.commandLine(), "--write-preset needs --sweep and a model bundle directory");
     }
     PrintWriter out = spec.commandLine().getOut();
-    try (FieldModel field = ModelLoader.builder().build().load(model);
-         Classifier features = Classifier.load(classifier)) {
+    int engines = workers > 0 ? workers : ModelLoader.workersFor("cpu");
+    List<FieldModel> copies = ModelLoader.builder().optThreadsPerModel(engines > 1 ? 1 : 0).build()
+        .loadCopies(model, engines);
+    FieldModel field = copies.get(0);
+    try (Classifier features = Classifier.load(classifier)) {
       Dataset train = Datasets.load(Datasets.fashionMnistTrain(), n, 1);
       Dataset test = Datasets.load(Datasets.fashionMnistTest(), n, 1);
       if (!sweep) {
         SamplerSettings settings = SamplerSettings.resolve(field.defaultSampler(), field.physics(), solver, steps, rtol,
             rtol);
-        Evaluator.Report r = measure(field, settings, features, train, test);
+        Evaluator.Report r = measure(copies, settings, features, train, test);
         out.println(r);
         out.println(r.markdownRow());
         out.flush();
@@ -111,7 +119,7 @@ final class EvalCommand implements Callable<Integer> {
         Evaluator.Report r = earlier.stream().filter(e -> e.model().equals(field.name())
             && e.sampler().equals(settings.describe()) && e.n() == n).findFirst().orElse(null);
         if (r == null) {
-          r = measure(field, settings, features, train, test);
+          r = measure(copies, settings, features, train, test);
           out.println(r);
         } else {
           out.println("reusing " + report + ": " + r.markdownRow());
@@ -135,15 +143,17 @@ final class EvalCommand implements Callable<Integer> {
             + " and the table into " + card);
       }
       out.flush();
+    } finally {
+      copies.forEach(FieldModel::close);
     }
     return 0;
   }
 
   /** One evaluation, appended to --report when given. */
-  private Evaluator.Report measure(FieldModel field, SamplerSettings settings, Classifier features, Dataset train,
-      Dataset test) throws Exception {
+  private Evaluator.Report measure(List<FieldModel> copies, SamplerSettings settings, Classifier features,
+      Dataset train, Dataset test) throws Exception {
     ProgressBar bar = new ProgressBar(System.err, settings.describe(), n, !noProgress, System::nanoTime);
-    Evaluator.Report r = Evaluator.evaluate(field, settings, n, features, train, test, batch, bar::update);
+    Evaluator.Report r = Evaluator.evaluate(copies, settings, n, features, train, test, batch, bar::update);
     if (report != null) {
       Files.writeString(report, r.markdownRow() + System.lineSeparator(), StandardOpenOption.CREATE,
           StandardOpenOption.APPEND);

@@ -147,12 +147,8 @@ final class GenerateCommand implements Callable<Integer> {
         throw new Fieldline.UsageException("unknown --kind '" + kind + "' (expected pfgm or pfgmpp)");
     }
     int engines = workers > 0 ? workers : ModelLoader.workersFor("cpu");
-    ModelLoader copies = loader.optThreadsPerModel(engines > 1 ? 1 : 0).build();
-    List<FieldModel> fields = new ArrayList<>();
+    List<FieldModel> fields = loader.optThreadsPerModel(engines > 1 ? 1 : 0).build().loadCopies(model, engines);
     try {
-      for (int i = 0; i < engines; i++) {
-        fields.add(copies.load(model));
-      }
       SamplerSettings settings = settings(fields.get(0), stderr);
       return generate(fields, settings, seedList, indexList, stdout, stderr);
     } finally {

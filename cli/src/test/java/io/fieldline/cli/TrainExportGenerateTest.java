@@ -73,6 +73,17 @@ class TrainExportGenerateTest {
     assertEquals(0, run(generated, err, "generate", "--model", bundle.toString(), "--seeds", "0-1", "--out",
         dir.resolve("preset-images").toString(), "--no-progress"), err.toString());
     assertTrue(generated.toString().contains("sampler " + preset.describe() + ";"), generated.toString());
+
+    // The numbers do not depend on how many engines generated the images.
+    String[] one = {"eval", "--model", bundle.toString(), "--solver", "euler", "--steps", "3", "--n", "10",
+        "--classifier", Path.of("..", "models", "fmnist-classifier").toString(), "--no-progress", "--workers", "1"};
+    StringWriter byOne = new StringWriter();
+    assertEquals(0, run(byOne, err, one), err.toString());
+    one[one.length - 1] = "3";
+    StringWriter byThree = new StringWriter();
+    assertEquals(0, run(byThree, err, one), err.toString());
+    String row = byOne.toString().lines().filter(l -> l.startsWith("|")).findFirst().orElseThrow();
+    assertEquals(row, byThree.toString().lines().filter(l -> l.startsWith("|")).findFirst().orElseThrow());
   }
 
   @Test

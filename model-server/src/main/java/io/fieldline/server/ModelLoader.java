@@ -72,6 +72,25 @@ public final class ModelLoader {
   }
 
   /**
+   * Loads {@code copies} independent instances of a model, one per engine of a pool (closing those already loaded if
+   * one fails).
+   *
+   * @throws ModelException as {@link #load}
+   */
+  public java.util.List<FieldModel> loadCopies(String spec, int copies) {
+    java.util.List<FieldModel> out = new java.util.ArrayList<>();
+    try {
+      for (int i = 0; i < copies; i++) {
+        out.add(load(spec));
+      }
+      return out;
+    } catch (RuntimeException e) {
+      out.forEach(FieldModel::close);
+      throw e;
+    }
+  }
+
+  /**
    * Loads a model.
    *
    * @throws ModelException with a one-line reason if the specification names nothing usable

@@ -77,9 +77,14 @@ public final class Evaluator {
     }
   }
 
-  /** Generates n samples, then measures them; {@code progress} sees each finished sample. */
-  public static Report evaluate(FieldModel model, SamplerSettings settings, int n, Classifier classifier,
-      Dataset train, Dataset test, int batch, LongConsumer progress) throws InterruptedException {
+  /**
+   * Generates n samples with one engine per model copy (the samples do not depend on how many), then measures them;
+   * {@code progress} sees each finished sample.
+   */
+  public static Report evaluate(java.util.List<? extends FieldModel> copies, SamplerSettings settings, int n,
+      Classifier classifier, Dataset train, Dataset test, int batch, LongConsumer progress)
+      throws InterruptedException {
+    FieldModel model = copies.get(0);
     if (n < 10 || n > test.size() || n > train.size()) {
       throw new IllegalArgumentException("n must be in 10.." + Math.min(test.size(), train.size()) + ", got " + n);
     }
@@ -90,7 +95,7 @@ public final class Evaluator {
     double[][] generated = new double[n][];
     long nfe = 0;
     long start = System.nanoTime();
-    for (SampleResult r : Flows.sampleAll(model, settings, "eval", 0, n, batch, progress::accept)) {
+    for (SampleResult r : Flows.sampleAll(copies, settings, "eval", 0, n, batch, progress::accept)) {
       if (r.status() != SampleStatus.COMPLETED) {
         throw new IllegalStateException("sample " + r.task().index() + " " + r.status() + ": " + r.message());
       }
