@@ -7,6 +7,7 @@ import io.fieldline.core.data.Dataset;
 import io.fieldline.core.data.Datasets;
 import io.fieldline.server.ModelBundle;
 import io.fieldline.server.ModelLoader;
+import io.fieldline.trainer.BundleExporter;
 import io.fieldline.trainer.eval.Classifier;
 import io.fieldline.trainer.eval.Evaluator;
 import io.fieldline.trainer.eval.Sweep;
@@ -59,8 +60,8 @@ final class EvalCommand implements Callable<Integer> {
   boolean sweep;
 
   @Option(names = "--write-preset", description = "With --sweep on a bundle directory: record the preset in its "
-      + "model.json (the sampler of requests that name none; the weights and their hash are untouched) and the table "
-      + "in the Quality section of its card.md.")
+      + "model.json (the sampler of requests that name none; the weights and their hash are untouched), the table "
+      + "in the Quality section of its card.md, and redraw samples.png with it.")
   boolean writePreset;
 
   @Option(names = "--n", paramLabel = "N", defaultValue = "2000", description = "Images per set, 10..10000. "
@@ -139,8 +140,9 @@ final class EvalCommand implements Callable<Integer> {
         Path card = dir.resolve("card.md");
         String text = Files.exists(card) ? Files.readString(card) : "# " + field.name() + "\n";
         Files.writeString(card, Sweep.replaceQualitySection(text, section));
+        BundleExporter.writeSamples(field, preset, dir.resolve("samples.png")); // the card shows the default sampler
         out.println("wrote the preset " + preset.describe() + " into " + dir.resolve(ModelBundle.METADATA)
-            + " and the table into " + card);
+            + ", the table into " + card + " and its samples into " + dir.resolve("samples.png"));
       }
       out.flush();
     } finally {

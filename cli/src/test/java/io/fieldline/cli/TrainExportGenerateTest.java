@@ -8,6 +8,7 @@ import io.fieldline.core.data.IdxFixtures;
 import io.fieldline.server.ModelBundle;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -63,6 +64,8 @@ class TrainExportGenerateTest {
     String card = Files.readString(bundle.resolve("card.md"));
     assertTrue(card.contains("Default sampler (requests that name none get it): **" + preset.describe() + "**"), card);
     assertTrue(!card.contains("Not evaluated yet") && card.contains("## Samples"), card);
+    String grid = new String(Files.readAllBytes(bundle.resolve("samples.png")), StandardCharsets.ISO_8859_1);
+    assertTrue(grid.contains(preset.describe()), "the card's samples were redrawn with the preset");
 
     StringWriter again = new StringWriter();
     assertEquals(0, run(again, err, sweep), err.toString());

@@ -3,6 +3,7 @@ package io.fieldline.trainer;
 import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
 import com.google.gson.JsonObject;
+import io.fieldline.core.FieldModel;
 import io.fieldline.core.Flows;
 import io.fieldline.core.SamplerSettings;
 import io.fieldline.core.engine.SampleResult;
@@ -82,14 +83,17 @@ public final class BundleExporter {
       Files.copy(runDir.resolve("loss.png"), out.resolve("loss.png"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
     }
     try (OnnxFieldModel model = OnnxFieldModel.load(out, "cpu")) {
-      writeSamples(model, out.resolve("samples.png"));
+      writeSamples(model, model.defaultSampler(), out.resolve("samples.png"));
     }
     Files.writeString(out.resolve("card.md"), card(bundle, info, checkpoint.step(), trainingSeconds(runDir)));
     return ModelBundle.read(out);
   }
 
-  private static void writeSamples(OnnxFieldModel model, Path file) throws IOException {
-    SamplerSettings settings = SamplerSettings.defaultFor(model.physics());
+  /**
+   * Draws a bundle's card grid: 64 samples (seed 0, indices 0-63) with {@code settings}, 8 per row, as a PNG that names
+   * the sampler in its text chunks.
+   */
+  public static void writeSamples(FieldModel model, SamplerSettings settings, Path file) throws IOException {
     List<double[]> samples = new ArrayList<>();
     try {
       for (SampleResult r : Flows.sampleAll(model, settings, "card", 0, 64, 64, done -> { })) {
