@@ -14,6 +14,7 @@ import io.fieldline.schemas.GenerationRequest;
 import io.fieldline.schemas.GenerationStatus;
 import io.fieldline.schemas.RequestState;
 import io.fieldline.schemas.SamplerSpec;
+import io.fieldline.server.ModelBundle;
 import io.fieldline.server.ModelCatalog;
 import io.fieldline.server.ModelLoader;
 import io.fieldline.server.SampleImages;
@@ -152,6 +153,72 @@ class PipelineIT {
         assertEquals(7, checked.size());
       } finally {
         streams.close(Duration.ofSeconds(30));
+      }
+    }
+  }
+
+  @Test
+  void shouldServeTheBundledNetworkWithItsPresetByteIdenticalToOneSampleAtATime() throws Exception {
+    // The default model of demo and generate: the ONNX network under models/, whose model.json carries a measured
+    // sampler preset. Requests name no sampler, share batches across two engines, and must still give exactly the
+    // images of each sample integrated alone.
+    Topics topics = Topics.withPrefix("it-net.");
+    kafka.createTopics(topics);
+    SchemaRegistryClient client = SchemaRegistryClient.builder().setUrl(registry.confluentUrl()).build();
+    Map<String, Integer> counts = Map.of("net-a", 5, "net-b", 3, "net-c", 1);
+    try (ModelCatalog catalog = ModelCatalog.builder().optModelsDir(Path.of("..", "models")).build();
+         FieldlinePipeline pipeline = FieldlinePipeline.builder().setRegistry(client).setCatalog(catalog)
+             .optTopics(topics).optWorkers(2).optCollectInterval(Duration.ofMillis(50)).build()) {
+      Properties props = new Properties();
+      props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+      props.put(StreamsConfig.APPLICATION_ID_CONFIG, "fieldline-it-net");
+      props.put(StreamsConfig.STATE_DIR_CONFIG, dir.resolve("state-net").toString());
+      props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, "100");
+      KafkaStreams streams = pipeline.start(props);
+      Map<String, GeneratedImage> images = new HashMap<>();
+      try {
+        try (KafkaProducer<String, GenerationRequest> producer = new KafkaProducer<>(Map.of(
+            ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()), new StringSerializer(),
+            new AvroSerde<>(client, GenerationRequest.class, false).serializer())) {
+          long seed = 40;
+          for (Map.Entry<String, Integer> e : counts.entrySet()) {
+            producer.send(new ProducerRecord<>(topics.requests(), e.getKey(), GenerationRequest.newBuilder()
+                .setRequestId(e.getKey()).setModel("fmnist-pfgmpp").setCount(e.getValue()).setSeed(seed++).build()));
+          }
+        }
+        try (KafkaConsumer<String, GeneratedImage> consumer = consumer(client, GeneratedImage.class, "net")) {
+          consumer.subscribe(List.of(topics.images()));
+          long deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos();
+          while (images.size() < 9 && System.nanoTime() < deadline) {
+            for (ConsumerRecord<String, GeneratedImage> r : consumer.poll(Duration.ofMillis(200))) {
+              assertEquals(null, images.put(r.value().getRequestId() + "/" + r.value().getIndex(), r.value()),
+                  "duplicate image");
+            }
+          }
+        }
+      } finally {
+        streams.close(Duration.ofSeconds(30));
+      }
+      assertEquals(9, images.size(), "every image exactly once");
+      ModelCatalog.Entry entry = catalog.resolve("fmnist-pfgmpp", null).orElseThrow();
+      FieldModel model = catalog.load(entry);
+      SamplerSettings preset = model.defaultSampler();
+      assertTrue(preset.solver() == Solver.HEUN && preset.steps() < 18, "the bundle's measured preset, not EDM's 18 "
+          + "steps: " + preset.describe());
+      String sha = ModelBundle.read(Path.of("..", "models", "fmnist-pfgmpp")).weightsSha256();
+      long seed = 40;
+      for (Map.Entry<String, Integer> e : counts.entrySet()) {
+        for (int index = 0; index < e.getValue(); index++) {
+          GeneratedImage image = images.get(e.getKey() + "/" + index);
+          assertEquals(preset.describe(), image.getSampler());
+          assertEquals(sha, image.getModelSha256());
+          var task = io.fieldline.core.engine.SampleTask.of(e.getKey(), index, seed, preset);
+          Flows.Result alone = Flows.sample(model, preset, seed, index);
+          byte[] png = new byte[image.getPng().remaining()];
+          image.getPng().get(png);
+          assertArrayEquals(SampleImages.png(model, task, alone.x(), alone.nfe()), png, e.getKey() + "/" + index);
+        }
+        seed++;
       }
     }
   }
