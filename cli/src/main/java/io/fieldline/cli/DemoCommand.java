@@ -86,14 +86,19 @@ final class DemoCommand implements Callable<Integer> {
       + "${DEFAULT-VALUE}.")
   int batch;
 
+  @Option(names = "--workers", paramLabel = "N", defaultValue = "0", description = "Engines, each with its own copy "
+      + "of the model on its own thread, as for serve. 0 (default): one per core, each model single-threaded.")
+  int workers;
+
   @Option(names = "--no-progress", description = "Do not draw the progress bar.")
   boolean noProgress;
 
   @Override
   public Integer call() throws Exception {
     PrintWriter stdout = spec.commandLine().getOut();
+    int engines = workers > 0 ? workers : ModelLoader.workersFor("cpu");
     ModelCatalog.Builder catalogBuilder = ModelCatalog.builder().optAlias("fashion-mnist-exact",
-        ModelLoader.DEFAULT_MODEL);
+        ModelLoader.DEFAULT_MODEL).optLoader(ModelLoader.builder().optThreadsPerModel(engines > 1 ? 1 : 0).build());
     if (Files.isDirectory(modelsDir)) {
       catalogBuilder.optModelsDir(modelsDir);
     }
@@ -114,7 +119,7 @@ final class DemoCommand implements Callable<Integer> {
       SchemaRegistryClient client = SchemaRegistryClient.builder().setUrl(registry.confluentUrl()).build();
       try (ModelCatalog catalog = catalogBuilder.build();
            FieldlinePipeline pipeline = FieldlinePipeline.builder().setRegistry(client).setCatalog(catalog)
-               .optMaxBatchSize(batch).optCollectInterval(Duration.ofMillis(50)).build()) {
+               .optMaxBatchSize(batch).optWorkers(engines).optCollectInterval(Duration.ofMillis(50)).build()) {
         Properties props = new Properties();
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
         props.put(StreamsConfig.STATE_DIR_CONFIG, state.toString());
