@@ -25,14 +25,16 @@ import picocli.CommandLine.Model.CommandSpec;
         "Then: fieldline export RUN_DIR --out MODEL_DIR."},
     footer = {"", "Examples:",
         "  fieldline train --kind pfgmpp --D 128 --steps 20000 --out runs/fmnist-pfgmpp",
-        "  fieldline train --kind pfgm --charges 1024 --steps 20000 --out runs/fmnist-pfgm"})
+        "  fieldline train --kind pfgm --charges 1024 --steps 20000 --out runs/fmnist-pfgm",
+        "  fieldline train --data toy:moons --kind pfgmpp --D 128 --steps 2000 --width 64 --out runs/moons"})
 final class TrainCommand implements Callable<Integer> {
   @Spec
   CommandSpec spec;
 
   @Option(names = "--data", paramLabel = "PATH", defaultValue = "fashion-mnist",
       description = "Training images: fashion-mnist (Debian's dataset-fashion-mnist, 60,000 images), an IDX file "
-          + "(plain or .gz) or a folder of PNG/JPEG images. Default: ${DEFAULT-VALUE}.")
+          + "(plain or .gz), a folder of PNG/JPEG images, or a 2-D toy set: toy:moons, toy:gaussians, toy:swissroll, "
+          + "toy:circles (--limit points, seed 0). Default: ${DEFAULT-VALUE}.")
   String data;
 
   @Option(names = "--limit", paramLabel = "N", defaultValue = "60000",
@@ -112,10 +114,9 @@ final class TrainCommand implements Callable<Integer> {
     if (k.equals("pfgm") && augmentedDimensions != null && augmentedDimensions != 1) {
       throw new Fieldline.UsageException("--D is for --kind pfgmpp (PFGM has D = 1)");
     }
-    Path path = data.equals("fashion-mnist") ? Datasets.fashionMnistTrain() : Path.of(data);
-    Dataset images = Datasets.load(path, limit, channels);
+    Dataset images = Datasets.load(data, limit, channels);
     stdout.printf(Locale.ROOT, "training %s on %d images of %s from %s into %s%n", k, images.size(), images.shape(),
-        path, out);
+        images.source(), out);
     stdout.flush();
     ProgressBar bar = new ProgressBar(System.err, "steps", settings.steps(), !noProgress, System::nanoTime);
     RunInfo info = FieldTrainer.builder().setData(images).setSettings(settings).setRunDir(out)

@@ -118,7 +118,7 @@ public final class ModelLoader {
     }
     Dataset data;
     try {
-      data = source.equals(FASHION_MNIST) ? fashionMnist() : Datasets.load(Path.of(source), exactSize, channels);
+      data = source.equals(FASHION_MNIST) ? fashionMnist() : Datasets.load(source, exactSize, channels);
     } catch (DatasetException e) {
       throw new ModelException(e.getMessage(), e);
     }

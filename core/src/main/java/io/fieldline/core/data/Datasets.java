@@ -85,6 +85,17 @@ public final class Datasets {
   }
 
   /**
+   * Loads a data specification: {@code toy:<name>} ({@code limit} points of a {@link ToySets} set, seed 0),
+   * {@code fashion-mnist} (Debian's training images) or a path as for {@link #load(Path, int, int)}.
+   */
+  public static Dataset load(String spec, int limit, int channels) {
+    if (spec.startsWith(ToySets.PREFIX)) {
+      return ToySets.generate(spec.substring(ToySets.PREFIX.length()), limit, 0);
+    }
+    return load(spec.equals("fashion-mnist") ? fashionMnistTrain() : Path.of(spec), limit, channels);
+  }
+
+  /**
    * Loads up to {@code limit} images from an IDX file or an image folder.
    *
    * @param path an IDX file ({@code .gz} or plain) or a folder of {@code .png/.jpg/.jpeg} images

@@ -38,9 +38,15 @@ public record NetConfig(ImageShape shape, boolean pfgm, int base, int[] mult, in
     }
   }
 
-  /** The default for 28x28 data: 32/64/64 channels at 28/14/7, one block per level. */
+  /**
+   * The default: for sides divisible by 4 (28x28: 32/64/64 channels at 28/14/7) three levels with one block each;
+   * otherwise (2-D toy points, a 1x2 "image") one level with two blocks, where the 3x3 convolutions mix both
+   * coordinates.
+   */
   public static NetConfig small(ImageShape shape, boolean pfgm) {
-    return new NetConfig(shape, pfgm, 32, new int[] {1, 2, 2}, 1, 8, 128, 0.5);
+    return shape.height() % 4 == 0 && shape.width() % 4 == 0
+        ? new NetConfig(shape, pfgm, 32, new int[] {1, 2, 2}, 1, 8, 128, 0.5)
+        : new NetConfig(shape, pfgm, 32, new int[] {1}, 2, 8, 128, 0.5);
   }
 
   /** The output length per sample. */
