@@ -4,6 +4,7 @@ import io.fieldline.cli.internal.NumberList;
 import io.fieldline.cli.internal.ProgressBar;
 import io.fieldline.core.FieldModel;
 import io.fieldline.core.SamplerSettings;
+import io.fieldline.core.data.ToySets;
 import io.fieldline.core.Solver;
 import io.fieldline.core.engine.EnginePool;
 import io.fieldline.core.engine.SampleResult;
@@ -36,7 +37,9 @@ import picocli.CommandLine.Model.CommandSpec;
     description = {
         "Generates images with the continuous-batching engine and writes one PNG per (seed, index).",
         "An image depends only on (model, seed, index, sampler settings): the same flags always give the same bytes.",
-        "Each PNG carries model, seed, index, solver, steps and NFE in its text chunks."},
+        "Each PNG carries model, seed, index, solver, steps and NFE in its text chunks.",
+        "Models of 2-D points (toy sets) write one points.csv (seed,index,x,y,nfe in seed, index order) instead, and "
+            + "--grid draws a scatter plot."},
     footer = {"", "Examples:",
         "  fieldline generate --seeds 0-63 --out out/ --grid out/grid.png",
         "  fieldline generate --model exact:train-images-idx3-ubyte.gz --solver heun --steps 50 --seeds 0-9 --out out/",
@@ -44,6 +47,7 @@ import picocli.CommandLine.Model.CommandSpec;
             + "--out out/"})
 final class GenerateCommand implements Callable<Integer> {
   private static final long MAX_IMAGES = 10_000_000;
+  private static final long MAX_POINTS = 1_000_000;
 
   @Spec
   CommandSpec spec;
@@ -180,6 +184,13 @@ final class GenerateCommand implements Callable<Integer> {
       PrintWriter stdout, PrintWriter stderr) throws InterruptedException {
     FieldModel field = fields.get(0); // for image metadata; every copy is the same model
     long total = (long) seedList.size() * indexList.size();
+    // 2-D points (toy sets) go to one points.csv, in (seed, index) order, instead of one 1x2-pixel PNG each.
+    boolean points = field.shape().equals(ToySets.SHAPE);
+    if (points && total > MAX_POINTS) {
+      throw new Fieldline.UsageException("a points.csv holds at most " + MAX_POINTS + " points, asked for " + total);
+    }
+    String[] pointLines = points ? new String[(int) total] : null;
+    Map<SampleTask, Integer> pointSlot = new HashMap<>();
     boolean subfolders = total > 1000;
     boolean withIndex = indexList.size() > 1 || indexList.get(0) != 0;
     createDirectories(out);
@@ -224,6 +235,9 @@ final class GenerateCommand implements Callable<Integer> {
           if (submittedOrdinal < gridSamples.length) {
             gridSlot.put(task, submittedOrdinal);
           }
+          if (points) {
+            pointSlot.put(task, submittedOrdinal);
+          }
           submittedOrdinal++;
           engine.submit(task).result().thenAccept(finished::add);
           outstanding++;
@@ -232,7 +246,12 @@ final class GenerateCommand implements Callable<Integer> {
         outstanding--;
         done++;
         if (r.status() == SampleStatus.COMPLETED) {
-          write(field, r, subfolders, withIndex);
+          if (points) {
+            pointLines[pointSlot.remove(r.task())] = String.format(Locale.ROOT, "%d,%d,%s,%s,%d", r.task().seed(),
+                r.task().index(), r.x()[0], r.x()[1], r.nfe());
+          } else {
+            write(field, r, subfolders, withIndex);
+          }
           written++;
           nfeSum += r.nfe();
           nfeMin = Math.min(nfeMin, r.nfe());
@@ -249,6 +268,9 @@ final class GenerateCommand implements Callable<Integer> {
       }
     }
     double seconds = (System.nanoTime() - startNanos) / 1e9;
+    if (points) {
+      writePoints(pointLines);
+    }
     if (grid != null) {
       writeGrid(field, gridSamples);
     }
@@ -276,6 +298,21 @@ final class GenerateCommand implements Callable<Integer> {
       Files.write(dir.resolve(name), SampleImages.png(field, r.task(), r.x(), r.nfe()));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write " + dir.resolve(name) + ": " + e.getMessage(), e);
+    }
+  }
+
+  private void writePoints(String[] lines) {
+    Path csv = out.resolve("points.csv");
+    try (java.io.BufferedWriter w = Files.newBufferedWriter(csv)) {
+      w.write("seed,index,x,y,nfe\n");
+      for (String line : lines) {
+        if (line != null) { // failed samples are reported on stderr
+          w.write(line);
+          w.write('\n');
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write " + csv + ": " + e.getMessage(), e);
     }
   }
 

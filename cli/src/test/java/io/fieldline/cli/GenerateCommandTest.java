@@ -20,6 +20,7 @@ import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Arrays;
 import java.util.stream.Stream;
 import javax.imageio.ImageIO;
@@ -104,6 +105,25 @@ class GenerateCommandTest {
     try (Stream<Path> files = Files.walk(out)) {
       assertEquals(1100, files.filter(p -> p.toString().endsWith(".png")).count());
     }
+  }
+
+  @Test
+  void shouldWriteToyPointsToOneCsvInSeedOrderWhateverTheEngineCount() throws Exception {
+    Path one = dir.resolve("points-1");
+    Path two = dir.resolve("points-2");
+    for (Path out : new Path[] {one, two}) {
+      Run r = run("generate", "--model", "exact:toy:gaussians", "--exact-size", "64", "--seeds", "0-19", "--solver",
+          "heun", "--steps", "8", "--workers", out == one ? "1" : "2", "--out", out.toString(), "--grid",
+          out.resolve("scatter.png").toString(), "--grid-count", "20", "--no-progress");
+      assertEquals(0, r.status(), r.err());
+    }
+    List<String> lines = Files.readAllLines(one.resolve("points.csv"));
+    assertEquals("seed,index,x,y,nfe", lines.get(0));
+    assertEquals(21, lines.size());
+    assertTrue(lines.get(1).startsWith("0,0,") && lines.get(20).startsWith("19,0,"), lines.toString());
+    assertArrayEquals(Files.readAllBytes(one.resolve("points.csv")), Files.readAllBytes(two.resolve("points.csv")));
+    assertTrue(Files.exists(one.resolve("scatter.png")));
+    assertFalse(Files.exists(one.resolve("seed-000000.png")), "no 1x2-pixel PNGs");
   }
 
   @Test
