@@ -1,11 +1,16 @@
 package io.fieldline.bench;
 
+import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadInfo;
 import java.lang.management.ThreadMXBean;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -39,7 +44,7 @@ final class CpuMeter {
   private final long wallStart = System.nanoTime();
   private final long processStart = processCpu();
   private final long gcStart = gcMillis();
-  private final long jitStart = PipelineLoadHarness.jitMillis();
+  private final long jitStart = jitMillis();
   private final long childrenStart = childrenCpu();
   private final Map<String, Long> nativeStart = nativeThreads();
   /** Thread id -> {CPU at start, CPU last seen}, names kept; sampled so threads that end mid-phase still count. */
@@ -75,7 +80,7 @@ final class CpuMeter {
    * characters), grouped by name without digits, CPU seconds. Threads that ended during the phase are missing.
    */
   String topThreads(int limit) {
-    Map<String, Double> groups = new java.util.TreeMap<>();
+    Map<String, Double> groups = new TreeMap<>();
     Map<String, Long> now = nativeThreads();
     now.forEach((k, v) -> groups.merge(k.substring(k.indexOf(' ') + 1).replaceAll("[0-9]+", "#"),
         (v - nativeStart.getOrDefault(k, 0L)) / 100.0, Double::sum)); // clock ticks of 10 ms
@@ -102,33 +107,39 @@ final class CpuMeter {
     }
     return new Usage(wall, engines, java, Math.max(0, process - engines - java),
         (childrenCpu() - childrenStart) / 1e9, (gcMillis() - gcStart) / 1e3,
-        (PipelineLoadHarness.jitMillis() - jitStart) / 1e3);
+        (jitMillis() - jitStart) / 1e3);
   }
 
   /** "tid name" -> utime + stime in clock ticks, for every thread of this process; empty off Linux. */
   private static Map<String, Long> nativeThreads() {
-    Map<String, Long> out = new java.util.HashMap<>();
-    java.nio.file.Path tasks = java.nio.file.Path.of("/proc/self/task");
-    if (!java.nio.file.Files.isDirectory(tasks)) {
+    Map<String, Long> out = new HashMap<>();
+    Path tasks = Path.of("/proc/self/task");
+    if (!Files.isDirectory(tasks)) {
       return out;
     }
-    try (var dirs = java.nio.file.Files.list(tasks)) {
-      for (java.nio.file.Path t : (Iterable<java.nio.file.Path>) dirs::iterator) {
+    try (var dirs = Files.list(tasks)) {
+      for (Path t : (Iterable<Path>) dirs::iterator) {
         try {
-          String stat = java.nio.file.Files.readString(t.resolve("stat"));
+          String stat = Files.readString(t.resolve("stat"));
           int open = stat.indexOf('(');
           int close = stat.lastIndexOf(')');
           String[] f = stat.substring(close + 2).split(" ");
           // After "pid (comm) ": state is field 0, utime field 11, stime field 12.
-          out.put(t.getFileName() + " " + stat.substring(open + 1, close), Long.parseLong(f[11]) + Long.parseLong(f[12]));
-        } catch (java.io.IOException | RuntimeException e) {
+          out.put(t.getFileName() + " " + stat.substring(open + 1, close),
+              Long.parseLong(f[11]) + Long.parseLong(f[12]));
+        } catch (IOException | RuntimeException e) {
           // the thread ended while we listed it
         }
       }
-    } catch (java.io.IOException e) {
+    } catch (IOException e) {
       return out;
     }
     return out;
+  }
+
+  /** Total JIT compilation time of this JVM so far, in milliseconds. */
+  static long jitMillis() {
+    return ManagementFactory.getCompilationMXBean().getTotalCompilationTime();
   }
 
   private static long gcMillis() {

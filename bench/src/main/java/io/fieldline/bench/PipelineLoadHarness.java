@@ -55,11 +55,9 @@ public final class PipelineLoadHarness {
   public static void main(String[] args) throws Exception {
     int n = args.length > 0 ? Integer.parseInt(args[0]) : 256;
     int exactSize = args.length > 1 ? Integer.parseInt(args[1]) : 256;
-    int workers = args.length > 2 && Integer.parseInt(args[2]) > 0 ? Integer.parseInt(args[2])
-        : ModelLoader.workersFor("cpu");
+    int workers = ModelLoader.workersFor("cpu", args.length > 2 ? Integer.parseInt(args[2]) : 0);
     String spec = args.length > 3 ? args[3] : ModelLoader.DEFAULT_MODEL;
-    ModelLoader loader = ModelLoader.builder().optExactSize(exactSize).optThreadsPerModel(workers > 1 ? 1 : 0)
-        .build();
+    ModelLoader loader = ModelLoader.builder().optExactSize(exactSize).optEngines(workers).build();
     SamplerSettings sampler;
     try (FieldModel probe = loader.load(spec)) {
       sampler = probe.defaultSampler(); // what requests that name no sampler get
@@ -112,7 +110,7 @@ public final class PipelineLoadHarness {
           // core-seconds compiling them during the measurement (JFR: ~7 s of C2 in a 35 s phase, each large Kafka
           // method ~0.5-2 s), a start-up cost a long-running server pays once. So the paths are first driven hot with
           // thousands of cheap images (large and one-image requests), then the measured model runs a batch per engine.
-          long jit0 = jitMillis();
+          long jit0 = CpuMeter.jitMillis();
           long w0 = System.nanoTime();
           Map<String, Integer> cheap = new HashMap<>();
           for (int i = 0; i < JIT_WARM_UP_IMAGES / 2 / 250; i++) {
@@ -125,7 +123,7 @@ public final class PipelineLoadHarness {
           }
           receive(consumer, cheap, new HashMap<>());
           System.err.printf(Locale.ROOT, "JIT warm-up: %d cheap images in %.1f s, %.1f s of compilation%n",
-              JIT_WARM_UP_IMAGES, (System.nanoTime() - w0) / 1e9, (jitMillis() - jit0) / 1e3);
+              JIT_WARM_UP_IMAGES, (System.nanoTime() - w0) / 1e9, (CpuMeter.jitMillis() - jit0) / 1e3);
           send(producer, topics, "warmup", 64 * workers, 99, 0);
           receive(consumer, Map.of("warmup", 64 * workers), new HashMap<>());
           Thread.sleep(2000);
@@ -204,11 +202,6 @@ public final class PipelineLoadHarness {
       long seed, int priority, String model, SamplerSpec sampler) throws Exception {
     producer.send(new ProducerRecord<>(topics.requests(), id, GenerationRequest.newBuilder().setRequestId(id)
         .setModel(model).setCount(count).setSeed(seed).setPriority(priority).setSampler(sampler).build())).get();
-  }
-
-  /** Total JIT compilation time of this JVM so far, in milliseconds. */
-  static long jitMillis() {
-    return java.lang.management.ManagementFactory.getCompilationMXBean().getTotalCompilationTime();
   }
 
   /** Reads until every request has its count of images; records when each request finished. */

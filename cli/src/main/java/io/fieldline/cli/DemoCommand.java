@@ -96,40 +96,39 @@ final class DemoCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     PrintWriter stdout = spec.commandLine().getOut();
-    int engines = workers > 0 ? workers : ModelLoader.workersFor("cpu");
+    int engines = ModelLoader.workersFor("cpu", workers);
     ModelCatalog.Builder catalogBuilder = ModelCatalog.builder().optAlias("fashion-mnist-exact",
-        ModelLoader.DEFAULT_MODEL).optLoader(ModelLoader.builder().optThreadsPerModel(engines > 1 ? 1 : 0).build());
+        ModelLoader.DEFAULT_MODEL).optLoader(ModelLoader.builder().optEngines(engines).build());
     if (Files.isDirectory(modelsDir)) {
       catalogBuilder.optModelsDir(modelsDir);
     }
-    try (ModelCatalog probe = catalogBuilder.build()) {
-      if (probe.resolve(model, null).isEmpty()) { // before starting anything: a typo should not cost a broker start
+    try (ModelCatalog catalog = catalogBuilder.build()) {
+      if (catalog.resolve(model, null).isEmpty()) { // before starting anything: a typo should not cost a broker start
         throw new Fieldline.UsageException("no model '" + model + "' in " + modelsDir.toAbsolutePath().normalize()
             + " (use --models-dir, or --model fashion-mnist-exact for the exact field)");
       }
-    }
-    Files.createDirectories(out);
-    Path state = Files.createTempDirectory("fieldline-demo");
-    long t0 = System.nanoTime();
-    stdout.println("starting Kafka (KRaft, in this JVM) and Apicurio Registry (child process)...");
-    stdout.flush();
-    try (LocalKafka kafka = LocalKafka.start(); LocalRegistry registry = LocalRegistry.start()) {
-      Topics topics = Topics.defaults();
-      kafka.createTopics(topics);
-      SchemaRegistryClient client = SchemaRegistryClient.builder().setUrl(registry.confluentUrl()).build();
-      try (ModelCatalog catalog = catalogBuilder.build();
-           FieldlinePipeline pipeline = FieldlinePipeline.builder().setRegistry(client).setCatalog(catalog)
-               .optMaxBatchSize(batch).optWorkers(engines).optCollectInterval(Duration.ofMillis(50)).build()) {
-        Properties props = new Properties();
-        props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
-        props.put(StreamsConfig.STATE_DIR_CONFIG, state.toString());
-        props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, "100");
-        KafkaStreams streams = pipeline.start(props);
-        double startup = (System.nanoTime() - t0) / 1e9;
-        try {
-          return run(stdout, kafka, client, topics, streams, startup);
-        } finally {
-          streams.close(Duration.ofSeconds(30));
+      Files.createDirectories(out);
+      Path state = Files.createTempDirectory("fieldline-demo");
+      long t0 = System.nanoTime();
+      stdout.println("starting Kafka (KRaft, in this JVM) and Apicurio Registry (child process)...");
+      stdout.flush();
+      try (LocalKafka kafka = LocalKafka.start(); LocalRegistry registry = LocalRegistry.start()) {
+        Topics topics = Topics.defaults();
+        kafka.createTopics(topics);
+        SchemaRegistryClient client = SchemaRegistryClient.builder().setUrl(registry.confluentUrl()).build();
+        try (FieldlinePipeline pipeline = FieldlinePipeline.builder().setRegistry(client).setCatalog(catalog)
+            .optMaxBatchSize(batch).optWorkers(engines).optCollectInterval(Duration.ofMillis(50)).build()) {
+          Properties props = new Properties();
+          props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+          props.put(StreamsConfig.STATE_DIR_CONFIG, state.toString());
+          props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, "100");
+          KafkaStreams streams = pipeline.start(props);
+          double startup = (System.nanoTime() - t0) / 1e9;
+          try {
+            return run(stdout, kafka, client, topics, streams, startup);
+          } finally {
+            streams.close(Duration.ofSeconds(30));
+          }
         }
       }
     }

@@ -97,9 +97,8 @@ final class EvalCommand implements Callable<Integer> {
       throw new ParameterException(spec.commandLine(), "--write-preset needs --sweep and a model bundle directory");
     }
     PrintWriter out = spec.commandLine().getOut();
-    int engines = workers > 0 ? workers : ModelLoader.workersFor("cpu");
-    List<FieldModel> copies = ModelLoader.builder().optThreadsPerModel(engines > 1 ? 1 : 0).build()
-        .loadCopies(model, engines);
+    int engines = ModelLoader.workersFor("cpu", workers);
+    List<FieldModel> copies = ModelLoader.builder().optEngines(engines).build().loadCopies(model, engines);
     FieldModel field = copies.get(0);
     try (Classifier features = Classifier.load(classifier)) {
       Dataset train = Datasets.load(Datasets.fashionMnistTrain(), n, 1);

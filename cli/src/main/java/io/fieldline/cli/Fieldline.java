@@ -27,7 +27,7 @@ public final class Fieldline implements Runnable {
    * {@code -Dfieldline.home}), else {@code ./models}. A picocli default value, interpolated when the command is parsed.
    */
   public static final String MODELS_DIR = "${sys:fieldline.home:-.}/models";
-  /** The bundled model the commands default to: the PFGM++ (D = 128) Fashion-MNIST network under {@link #MODELS_DIR}. */
+  /** The bundled model the commands default to: the PFGM++ (D = 128) Fashion-MNIST network in {@link #MODELS_DIR}. */
   public static final String BUNDLED_MODEL = "fmnist-pfgmpp";
 
   @CommandLine.Spec

@@ -91,8 +91,8 @@ final class GenerateCommand implements Callable<Integer> {
 
   @Option(names = "--solver", paramLabel = "NAME",
       description = "euler, heun, rk45 or edm. PFGM: Euler / improved Euler on a ln z grid, or adaptive RK45 in ln z. "
-          + "PFGM++: edm (= heun) is EDM's Heun sampler on the sigma schedule. Default: the model's preset (model.json, "
-          + "measured by eval --sweep), else rk45 for PFGM, edm for PFGM++.")
+          + "PFGM++: edm (= heun) is EDM's Heun sampler on the sigma schedule. Default: the model's preset "
+          + "(model.json, measured by eval --sweep), else rk45 for PFGM, edm for PFGM++.")
   String solver;
 
   @Option(names = "--steps", paramLabel = "N",
@@ -150,8 +150,8 @@ final class GenerateCommand implements Callable<Integer> {
       default:
         throw new Fieldline.UsageException("unknown --kind '" + kind + "' (expected pfgm or pfgmpp)");
     }
-    int engines = workers > 0 ? workers : ModelLoader.workersFor("cpu");
-    List<FieldModel> fields = loader.optThreadsPerModel(engines > 1 ? 1 : 0).build().loadCopies(model, engines);
+    int engines = ModelLoader.workersFor("cpu", workers);
+    List<FieldModel> fields = loader.optEngines(engines).build().loadCopies(model, engines);
     try {
       SamplerSettings settings = settings(fields.get(0), stderr);
       return generate(fields, settings, seedList, indexList, stdout, stderr);
@@ -190,11 +190,11 @@ final class GenerateCommand implements Callable<Integer> {
       throw new Fieldline.UsageException("a points.csv holds at most " + MAX_POINTS + " points, asked for " + total);
     }
     String[] pointLines = points ? new String[(int) total] : null;
-    Map<SampleTask, Integer> pointSlot = new HashMap<>();
     boolean subfolders = total > 1000;
     boolean withIndex = indexList.size() > 1 || indexList.get(0) != 0;
     createDirectories(out);
-    Map<SampleTask, Integer> gridSlot = new HashMap<>();
+    // Submission position of in-flight samples whose result has a place: on the grid, or a line of points.csv.
+    Map<SampleTask, Integer> position = new HashMap<>();
     double[][] gridSamples = new double[(int) Math.min(gridCount, total)][];
     Iterator<SampleTask> tasks = new Iterator<>() {
       private int s;
@@ -232,11 +232,8 @@ final class GenerateCommand implements Callable<Integer> {
       while (done < total) {
         while (outstanding < window && tasks.hasNext()) {
           SampleTask task = tasks.next();
-          if (submittedOrdinal < gridSamples.length) {
-            gridSlot.put(task, submittedOrdinal);
-          }
-          if (points) {
-            pointSlot.put(task, submittedOrdinal);
+          if (points || submittedOrdinal < gridSamples.length) {
+            position.put(task, submittedOrdinal);
           }
           submittedOrdinal++;
           engine.submit(task).result().thenAccept(finished::add);
@@ -245,10 +242,11 @@ final class GenerateCommand implements Callable<Integer> {
         SampleResult r = finished.take();
         outstanding--;
         done++;
+        Integer slot = position.remove(r.task());
         if (r.status() == SampleStatus.COMPLETED) {
           if (points) {
-            pointLines[pointSlot.remove(r.task())] = String.format(Locale.ROOT, "%d,%d,%s,%s,%d", r.task().seed(),
-                r.task().index(), r.x()[0], r.x()[1], r.nfe());
+            pointLines[slot] = String.format(Locale.ROOT, "%d,%d,%s,%s,%d", r.task().seed(), r.task().index(),
+                r.x()[0], r.x()[1], r.nfe());
           } else {
             write(field, r, subfolders, withIndex);
           }
@@ -256,8 +254,7 @@ final class GenerateCommand implements Callable<Integer> {
           nfeSum += r.nfe();
           nfeMin = Math.min(nfeMin, r.nfe());
           nfeMax = Math.max(nfeMax, r.nfe());
-          Integer slot = gridSlot.remove(r.task());
-          if (slot != null) {
+          if (slot != null && slot < gridSamples.length) {
             gridSamples[slot] = r.x();
           }
         } else {

@@ -156,13 +156,13 @@ final class ServeCommand implements Callable<Integer> {
       props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
     }
     stdout.printf("kafka settings: %s%n", io.fieldline.streams.Secrets.describe(props)); // secrets as [hidden]
-    int engines = workers > 0 ? workers : ModelLoader.workersFor(device);
+    int engines = ModelLoader.workersFor(device, workers);
     ModelCatalog.Builder catalogBuilder = ModelCatalog.builder().optListener(message -> {
           stdout.println("models: " + message); // a new version ready, or one that failed and is not served
           stdout.flush();
         })
         .optLoader(ModelLoader.builder().optExactSize(exactSize).optDevice(device)
-            .optThreadsPerModel(engines > 1 ? 1 : 0).build());
+            .optEngines(engines).build());
     if (Files.isDirectory(modelsDir)) {
       catalogBuilder.optModelsDir(modelsDir);
     }

@@ -132,7 +132,8 @@ class GenerateCommandTest {
         "Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist); the same scenario runs on "
             + "synthetic IDX data in shouldWriteOnePngPerSeedWithItsParametersAndAGrid");
     Path out = dir.resolve("fmnist");
-    Run r = run("generate", "--model", "exact:fashion-mnist", "--exact-size", "32", "--seeds", "0-3", "--out", out.toString(), "--no-progress");
+    Run r = run("generate", "--model", "exact:fashion-mnist", "--exact-size", "32", "--seeds", "0-3", "--out",
+        out.toString(), "--no-progress");
     assertEquals(0, r.status(), r.err());
     BufferedImage image = ImageIO.read(out.resolve("seed-000000.png").toFile());
     assertEquals(28, image.getWidth());

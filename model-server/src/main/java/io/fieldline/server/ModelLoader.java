@@ -66,6 +66,11 @@ public final class ModelLoader {
         ? Runtime.getRuntime().availableProcessors() : 1;
   }
 
+  /** The engines of a pool: {@code requested} when positive (a --workers flag), else {@link #workersFor(String)}. */
+  public static int workersFor(String device, int requested) {
+    return requested > 0 ? requested : workersFor(device);
+  }
+
   /** A new builder; every setting is optional. */
   public static Builder builder() {
     return new Builder();
@@ -180,6 +185,14 @@ public final class ModelLoader {
       }
       this.threadsPerModel = threadsPerModel;
       return this;
+    }
+
+    /**
+     * Sizes each model for a pool of {@code engines}: a lone engine's model uses every core, several engines' models
+     * one thread each ({@link #optThreadsPerModel} 0 or 1).
+     */
+    public Builder optEngines(int engines) {
+      return optThreadsPerModel(engines > 1 ? 1 : 0);
     }
 
     /** The device bundles run on: {@code cpu} (default), {@code cuda[:N]} or {@code tensorrt[:N]}. */

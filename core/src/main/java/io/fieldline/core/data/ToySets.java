@@ -6,9 +6,9 @@ import java.util.Random;
 
 /**
  * Two-dimensional toy distributions, the classic sanity check of a generative flow: points you can look at in a
- * scatter plot ({@code fieldline generate --grid} draws one) instead of images. A point (x, y) is stored as a 1x1x2 "image", so the exact
- * field, the solvers, the engine, the trainer and the pipeline all take it unchanged. Coordinates lie in about
- * [-1, 1], like pixels.
+ * scatter plot ({@code fieldline generate --grid} draws one) instead of images. A point (x, y) is stored as a 1x1x2
+ * "image", so the exact field, the solvers, the engine, the trainer and the pipeline all take it unchanged.
+ * Coordinates lie in about [-1, 1], like pixels.
  *
  * <p>Sets are deterministic: the same name, count and seed give the same points.
  */

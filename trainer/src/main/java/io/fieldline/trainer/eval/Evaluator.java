@@ -37,8 +37,8 @@ public final class Evaluator {
   public record Report(String model, String sampler, int n, double nfe, double fd, double floor, double precision,
       double recall, double imagesPerSecond, double classifierAccuracy) {
     /** The header of {@link #markdownRow()}'s table (two lines). */
-    public static final String MARKDOWN_HEADER = "| model | sampler | n | NFE | FD | floor | FD/floor | precision | recall |\n"
-        + "|---|---|---|---|---|---|---|---|---|";
+    public static final String MARKDOWN_HEADER = "| model | sampler | n | NFE | FD | floor | FD/floor | precision "
+        + "| recall |\n|---|---|---|---|---|---|---|---|---|";
 
     /** A markdown table row: model | sampler | n | NFE | FD | floor | FD/floor | precision | recall. */
     public String markdownRow() {
@@ -61,9 +61,13 @@ public final class Evaluator {
         return null;
       }
       try {
-        return new Report(cells[0].trim(), cells[1].trim(), Integer.parseInt(cells[2].trim()),
-            Double.parseDouble(cells[3].trim()), Double.parseDouble(cells[4].trim()), Double.parseDouble(cells[5].trim()),
-            Double.parseDouble(cells[7].trim()), Double.parseDouble(cells[8].trim()), Double.NaN, Double.NaN);
+        double[] v = new double[cells.length];
+        for (int i = 3; i < cells.length; i++) {
+          v[i] = Double.parseDouble(cells[i].trim());
+        }
+        // cells[6] is FD/floor, derived; speed and classifier accuracy are not in the row.
+        return new Report(cells[0].trim(), cells[1].trim(), Integer.parseInt(cells[2].trim()), v[3], v[4], v[5], v[7],
+            v[8], Double.NaN, Double.NaN);
       } catch (NumberFormatException e) {
         return null;
       }
