@@ -51,6 +51,8 @@ public final class GenerationEngine implements AutoCloseable {
   private static final Comparator<Sample> BY_DEADLINE =
       Comparator.<Sample, Instant>comparing(s -> s.task.deadline()).thenComparingLong(s -> s.sequence);
 
+  private static final System.Logger LOG = System.getLogger(GenerationEngine.class.getName());
+
   private final FieldModel model;
   private final String name;
   private final int maxBatch;
@@ -83,6 +85,7 @@ public final class GenerationEngine implements AutoCloseable {
   private volatile long failed;
   private volatile long rejected;
 
+  private final java.util.concurrent.atomic.AtomicLong listenerFailures = new java.util.concurrent.atomic.AtomicLong();
   private volatile int activeCount;
   private volatile boolean running;
   private Thread thread;
@@ -230,7 +233,8 @@ public final class GenerationEngine implements AutoCloseable {
     } catch (RuntimeException e) {
       failure = e;
     }
-    listener.onBatch(size, Duration.ofNanos(System.nanoTime() - startNanos));
+    Duration took = Duration.ofNanos(System.nanoTime() - startNanos);
+    notifyListener(() -> listener.onBatch(size, took));
     batches++;
     evaluations += size;
     largestBatch = Math.max(largestBatch, size);
@@ -349,9 +353,30 @@ public final class GenerationEngine implements AutoCloseable {
   }
 
   private SampleResult result(Sample s, SampleStatus status, double[] x, String message, Instant end) {
-    Duration queue = s.admitted == null ? Duration.between(s.submitted, end) : Duration.between(s.submitted, s.admitted);
-    Duration compute = s.admitted == null ? Duration.ZERO : Duration.between(s.admitted, end);
+    // Clamped: a sample submitted on another thread after this round read the clock is admitted at an instant before
+    // its submission, and a wall clock may step back; a negative time would be nonsense to every consumer.
+    Duration queue = nonNegative(Duration.between(s.submitted, s.admitted == null ? end : s.admitted));
+    Duration compute = s.admitted == null ? Duration.ZERO : nonNegative(Duration.between(s.admitted, end));
     return new SampleResult(s.task, status, x, s.nfe(), queue, compute, message);
+  }
+
+  private static Duration nonNegative(Duration d) {
+    return d.isNegative() ? Duration.ZERO : d;
+  }
+
+  /**
+   * Runs a listener callback; a listener that throws is logged (the first time and every 1,000th) and otherwise
+   * ignored, because metrics must never stop the device or leave a sample's handle incomplete.
+   */
+  private void notifyListener(Runnable call) {
+    try {
+      call.run();
+    } catch (RuntimeException e) {
+      long n = listenerFailures.incrementAndGet();
+      if (n == 1 || n % 1000 == 0) {
+        LOG.log(System.Logger.Level.WARNING, "engine " + name + ": listener failed (" + n + " times so far)", e);
+      }
+    }
   }
 
   private void finish(Sample s, SampleResult r) {
@@ -377,7 +402,7 @@ public final class GenerationEngine implements AutoCloseable {
       case FAILED -> failed++;
       case REJECTED -> rejected++;
     }
-    listener.onResult(r);
+    notifyListener(() -> listener.onResult(r));
     s.future.complete(r);
   }
 
@@ -407,7 +432,14 @@ public final class GenerationEngine implements AutoCloseable {
 
   private void loop() {
     while (running) {
-      if (runOnce() == 0) {
+      int rows;
+      try {
+        rows = runOnce();
+      } catch (RuntimeException e) { // a bug; the samples of other rounds must still be served
+        LOG.log(System.Logger.Level.ERROR, "engine " + name + ": scheduling round failed", e);
+        rows = 0;
+      }
+      if (rows == 0) {
         lock.lock();
         try {
           if (running && queued == 0) {

@@ -209,6 +209,50 @@ class GenerationEngineTest {
   }
 
   @Test
+  void shouldNeverReportANegativeQueueOrComputeTimeWhenTheClockStepsBack() {
+    GenerationEngine engine = engine(field(PFGM), 2);
+    SampleHandle h = engine.submit(SampleTask.of("a", 0, 1, SamplerSettings.fixed(Solver.EULER, 3)));
+    // As if submitted on another thread just after the round read the clock, or an NTP step back.
+    clock.advance(Duration.ofMillis(-50));
+    engine.runOnce();
+    clock.advance(Duration.ofMillis(-50));
+    drain(engine);
+    SampleResult r = h.result().getNow(null);
+    assertEquals(SampleStatus.COMPLETED, r.status());
+    assertFalse(r.queueTime().isNegative(), r.queueTime().toString());
+    assertFalse(r.computeTime().isNegative(), r.computeTime().toString());
+  }
+
+  @Test
+  void shouldKeepServingWhenItsListenerThrows() throws Exception {
+    EngineListener broken = new EngineListener() {
+      @Override
+      public void onBatch(int size, Duration duration) {
+        throw new IllegalStateException("broken metrics (batch)");
+      }
+
+      @Override
+      public void onResult(SampleResult result) {
+        throw new IllegalArgumentException("broken metrics (result)");
+      }
+    };
+    GenerationEngine engine = GenerationEngine.builder().setModel(field(PFGM)).optMaxBatchSize(2).optListener(broken)
+        .build();
+    engine.start();
+    try {
+      List<SampleHandle> handles = new ArrayList<>();
+      for (int i = 0; i < 5; i++) { // more rounds than one, so a dead engine thread would leave some unfinished
+        handles.add(engine.submit(SampleTask.of("a", i, 1, SamplerSettings.fixed(Solver.EULER, 4))));
+      }
+      for (SampleHandle h : handles) {
+        assertEquals(SampleStatus.COMPLETED, h.result().get(30, TimeUnit.SECONDS).status());
+      }
+    } finally {
+      engine.close();
+    }
+  }
+
+  @Test
   void shouldExpireAQueuedSampleWithoutRunningIt() {
     GenerationEngine engine = engine(field(PFGM), 1);
     SampleHandle first = engine.submit(SampleTask.of("a", 0, 1, SamplerSettings.fixed(Solver.EULER, 5)));
