@@ -87,7 +87,9 @@ public final class PipelineLoadHarness {
         Properties props = new Properties();
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
         props.put(StreamsConfig.STATE_DIR_CONFIG, dir.toString());
-        props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, "100");
+        if (System.getProperty("fieldline.bench.commitMs") != null) { // else the pipeline's default
+          props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, System.getProperty("fieldline.bench.commitMs"));
+        }
         KafkaStreams streams = pipeline.start(props);
         try (KafkaProducer<String, GenerationRequest> producer = new KafkaProducer<>(Map.of(
             ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(), ProducerConfig.LINGER_MS_CONFIG, "0"),

@@ -50,6 +50,16 @@ import org.apache.kafka.streams.state.Stores;
  * same transaction by a wall-clock punctuator.
  */
 public final class FieldlinePipeline implements AutoCloseable {
+  /**
+   * The default commit interval, in ms, instead of Kafka Streams' 100 ms under exactly-once. Each commit is a
+   * transaction over every partition the pipeline wrote to; at 10 a second they cost a measurable share of a small
+   * host's cores. An image already takes seconds of compute, so up to half a second more per hop is invisible
+   * to users. In the load harness Kafka's Java threads used 1.4-2.4 CPU seconds per 256 images at 500 ms against
+   * 1.5-2.9 s at 100 ms, and the broker writes a fifth of the transaction markers
+   * (docs/BENCHMARKS.md). Override with commit.interval.ms where latency matters more, as the demo does.
+   */
+  public static final int DEFAULT_COMMIT_INTERVAL_MS = 500;
+
   private final Topics topics;
   private final SchemaRegistryClient registry;
   private final ModelCatalog catalog;
@@ -145,7 +155,8 @@ public final class FieldlinePipeline implements AutoCloseable {
 
   /**
    * Starts the pipeline. {@code kafka} holds any Kafka Streams / client settings (bootstrap.servers, SASL/SSL, ...);
-   * exactly_once_v2 is set unless the caller set a processing guarantee.
+   * exactly_once_v2 is set unless the caller set a processing guarantee, and commit.interval.ms is
+   * {@value #DEFAULT_COMMIT_INTERVAL_MS} unless the caller set one.
    */
   public KafkaStreams start(Properties kafka) {
     KafkaStreams streams = create(kafka);
@@ -177,6 +188,7 @@ public final class FieldlinePipeline implements AutoCloseable {
     p.putAll(kafka);
     p.putIfAbsent(StreamsConfig.APPLICATION_ID_CONFIG, "fieldline");
     p.putIfAbsent(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
+    p.putIfAbsent(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, String.valueOf(DEFAULT_COMMIT_INTERVAL_MS));
     return new KafkaStreams(topology(), p);
   }
 
