@@ -84,9 +84,23 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--seed", paramLabel = "S", description = "Seeds initialization, data order and noise. Default: 0.")
   Long seed;
 
-  @Option(names = "--width", paramLabel = "C", description = "Channels of the first U-Net level (x1, x2, x2 over "
-      + "three levels), a multiple of 8. Default: 32.")
+  @Option(names = "--width", paramLabel = "C", description = "Channels of the first U-Net level (the other levels "
+      + "are multiples of it, see --levels), a multiple of 8. Default: 32.")
   Integer width;
+
+  @Option(names = "--levels", paramLabel = "M,M,...", split = ",", description = "Channel multipliers of --width, "
+      + "one per U-Net level; each level after the first halves the resolution, so the image sides must divide by "
+      + "2^(levels - 1). Default: 1,2,2 (28, 14 and 7 pixels for Fashion-MNIST; 32/64/64 channels); 1 for 2-D "
+      + "points.")
+  int[] levels;
+
+  @Option(names = "--blocks", paramLabel = "N", description = "Residual blocks per level, 1..8 (the decoder has one "
+      + "more per level). Default: 1 for images, 2 for 2-D points.")
+  Integer blocks;
+
+  @Option(names = "--attention", description = "Add a self-attention block at the lowest resolution (after the "
+      + "middle residual block). Its cost grows with the square of the pixels there (49 for 28x28 over three levels).")
+  boolean attention;
 
   @Option(names = "--z-exp", paramLabel = "Z", description = "PFGM only: the sampler's z_exp recorded in the "
       + "model (0 = off). Default: 0.")
@@ -110,7 +124,9 @@ final class TrainCommand implements Callable<Integer> {
     TrainSettings settings = new TrainSettings(k, k.equals("pfgm") ? 1 : or(augmentedDimensions, d.augmentedDimensions()),
         or(steps, d.steps()), or(batch, d.batch()), k.equals("pfgm") ? or(charges, d.charges()) : or(batch, d.batch()),
         or(learningRate, d.learningRate()), or(warmup, d.warmup()), or(ema, d.emaDecay()), or(clip, d.clip()),
-        or(seed, d.seed()), or(width, d.width()), or(zExp, d.zExp()), or(checkpointEvery, d.checkpointEvery()));
+        or(seed, d.seed()), or(width, d.width()), or(zExp, d.zExp()), or(checkpointEvery, d.checkpointEvery()),
+        levels == null && blocks == null && !attention ? null
+            : new TrainSettings.Architecture(levels, blocks == null ? 0 : blocks, attention));
     if (k.equals("pfgm") && augmentedDimensions != null && augmentedDimensions != 1) {
       throw new Fieldline.UsageException("--D is for --kind pfgmpp (PFGM has D = 1)");
     }

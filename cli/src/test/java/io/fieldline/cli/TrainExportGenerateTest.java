@@ -44,6 +44,29 @@ class TrainExportGenerateTest {
   }
 
   @Test
+  void shouldTrainTheArchitectureTheFlagsAskForAndRefuseImpossibleOnes() throws Exception {
+    Path data = IdxFixtures.write(dir.resolve("tiny.gz"), 16, 8, 8, 3, true);
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    Path runDir = dir.resolve("arch");
+    assertEquals(0, run(out, err, "train", "--data", data.toString(), "--kind", "pfgmpp", "--steps", "1", "--batch",
+        "2", "--width", "8", "--levels", "1,2,2,2", "--blocks", "2", "--attention", "--checkpoint-every", "1", "--out",
+        runDir.toString(), "--no-progress"), err.toString());
+    String json = Files.readString(runDir.resolve("run.json"));
+    assertTrue(json.contains("\"attention\": true") && json.contains("\"blocks\": 2"), json);
+
+    StringWriter badErr = new StringWriter();
+    assertEquals(2, run(out, badErr, "train", "--data", data.toString(), "--kind", "pfgmpp", "--blocks", "0",
+        "--out", dir.resolve("bad").toString()));
+    assertTrue(badErr.toString().contains("--blocks"), badErr.toString());
+    // 8x8 halves three times at most: a fifth level is refused before run.json is written.
+    StringWriter deepErr = new StringWriter();
+    assertEquals(2, run(out, deepErr, "train", "--data", data.toString(), "--kind", "pfgmpp", "--levels",
+        "1,1,1,1,1", "--out", dir.resolve("deep").toString(), "--no-progress"));
+    assertTrue(deepErr.toString().contains("cannot be halved 4 times"), deepErr.toString());
+  }
+
+  @Test
   void shouldSweepSamplersWriteThePresetAndGenerateWithIt() throws Exception {
     // 28x28 so that the shipped Fashion-MNIST feature classifier can read the samples; the test set is Debian's.
     Path data = IdxFixtures.write(dir.resolve("tiny28.gz"), 16, 28, 28, 5, true);

@@ -63,8 +63,7 @@ public final class BundleExporter {
       }
     }
     JsonObject network = new JsonObject();
-    network.addProperty("architecture", "U-Net, GroupNorm, SiLU, sinusoidal embedding of ln(cond)/4; widths "
-        + config.base() + "x" + java.util.Arrays.toString(config.mult()) + ", " + config.blocks() + " block(s) per level");
+    network.addProperty("architecture", config.describe());
     network.addProperty("parameters", info.parameters());
     network.addProperty("opset", OnnxGraph.OPSET);
     network.addProperty("inputs", "x float[batch, " + config.shape().size() + "], cond float[batch] ("
@@ -135,12 +134,32 @@ public final class BundleExporter {
     return total + previous;
   }
 
+  /** The train flags that reproduce a non-default architecture ("" for the default). */
+  private static String architectureFlags(TrainSettings.Architecture a) {
+    if (a == null) {
+      return "";
+    }
+    StringBuilder flags = new StringBuilder();
+    if (a.levels() != null) {
+      flags.append(" --levels ").append(java.util.Arrays.stream(a.levels()).mapToObj(String::valueOf)
+          .collect(java.util.stream.Collectors.joining(",")));
+    }
+    if (a.blocks() > 0) {
+      flags.append(" --blocks ").append(a.blocks());
+    }
+    if (a.attention()) {
+      flags.append(" --attention");
+    }
+    return flags.toString();
+  }
+
   private static String card(ModelBundle bundle, RunInfo info, long steps, double seconds) {
     TrainSettings s = info.settings();
     String command = String.format(Locale.ROOT, "fieldline train --data %s --kind %s%s --steps %d --batch %d%s "
-            + "--lr %s --width %d --seed %d --out RUN_DIR", info.data(), s.kind(),
+            + "--lr %s --width %d%s --seed %d --out RUN_DIR", info.data(), s.kind(),
         s.kind().equals("pfgmpp") ? " --D " + (long) s.augmentedDimensions() : "", s.steps(), s.batch(),
-        s.kind().equals("pfgm") ? " --charges " + s.charges() : "", s.learningRate(), s.width(), s.seed());
+        s.kind().equals("pfgm") ? " --charges " + s.charges() : "", s.learningRate(), s.width(),
+        architectureFlags(s.architecture()), s.seed());
     return "# " + bundle.name() + " (version " + bundle.version() + ")\n\n"
         + "A " + (s.kind().equals("pfgm") ? "PFGM (D = 1)" : "PFGM++ (D = " + (long) s.augmentedDimensions() + ")")
         + " field network for " + info.shape() + " images, trained by Fieldline.\n\n"

@@ -72,9 +72,11 @@ public final class FieldTrainer {
 
   /** The network of a run. */
   public static NetConfig network(RunInfo info) {
-    NetConfig small = NetConfig.small(info.shape(), info.settings().kind().equals("pfgm"));
-    return new NetConfig(small.shape(), small.pfgm(), info.settings().width(), small.mult(), small.blocks(),
-        small.groups(), small.embedding(), small.sigmaData());
+    TrainSettings s = info.settings();
+    NetConfig defaults = NetConfig.small(info.shape(), s.kind().equals("pfgm"));
+    TrainSettings.Architecture a = s.architecture();
+    return a == null ? defaults.with(s.width(), null, 0, false)
+        : defaults.with(s.width(), a.levels(), a.blocks(), a.attention());
   }
 
   /**
@@ -107,7 +109,7 @@ public final class FieldTrainer {
         : new PfgmppObjective((PfgmppPhysics) physics);
     try (NDManager manager = NDManager.newBaseManager(Device.cpu(), Networks.ENGINE)) {
       FieldNet net = Networks.create(config, manager, settings.seed());
-      for (var conv : net.outputConvolutions()) {
+      for (var conv : net.zeroInitializedConvolutions()) {
         for (var p : conv.getParameters()) {
           p.getValue().getArray().muli(0); // the official init_scale = 0 for the output layer
         }

@@ -16,13 +16,69 @@ import java.util.Locale;
  * @param emaDecay EMA decay (with the warm-up rule min(decay, (1+n)/(10+n)))
  * @param clip global gradient-norm clip (0 = off)
  * @param seed seeds initialization, data order and noise
- * @param width channels of the network's first level (levels are width x 1, 2, 2)
+ * @param width channels of the network's first level (the levels are multiples of it)
  * @param zExp PFGM only: the sampler's z_exp written into the bundle (0 = off)
  * @param checkpointEvery steps between checkpoints
+ * @param architecture levels, blocks and attention of the network; null: the default for the data's shape
  */
 public record TrainSettings(String kind, double augmentedDimensions, long steps, int batch, int charges,
     double learningRate, long warmup, double emaDecay, double clip, long seed, int width, double zExp,
-    long checkpointEvery) {
+    long checkpointEvery, Architecture architecture) {
+
+  /**
+   * The network's shape beyond its width. Each field may be left at "default" (null levels, 0 blocks), which means
+   * the default for the data's shape: for 28x28 images levels [1, 2, 2] (28, 14 and 7 pixels) with 1 residual block
+   * each; for 2-D points one level with 2 blocks. Runs written before these settings existed read as all-default.
+   *
+   * @param levels channel multipliers of the width, one per level; each level after the first halves the resolution,
+   *     so the image sides must be divisible by 2^(levels - 1); null = default
+   * @param blocks residual blocks per level, 1..8; 0 = default
+   * @param attention one self-attention block at the lowest resolution (its cost grows with the square of the pixels
+   *     there)
+   */
+  public record Architecture(int[] levels, int blocks, boolean attention) {
+    public Architecture {
+      if (levels != null) {
+        if (levels.length < 1 || levels.length > 5) {
+          throw new IllegalArgumentException("levels must list 1 to 5 channel multipliers, got " + levels.length);
+        }
+        for (int m : levels) {
+          if (m < 1 || m > 16) {
+            throw new IllegalArgumentException("channel multipliers must be in 1..16, got " + m);
+          }
+        }
+        levels = levels.clone();
+      }
+      if (blocks < 0 || blocks > 8) {
+        throw new IllegalArgumentException("blocks must be in 1..8, got " + blocks);
+      }
+    }
+
+    /** The settings that differ from the shape's default, as they enter the fingerprint ("" when none). */
+    String fingerprint() {
+      return (levels == null ? "" : " levels=" + java.util.Arrays.toString(levels))
+          + (blocks == 0 ? "" : " blocks=" + blocks) + (attention ? " attention=true" : "");
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof Architecture a && java.util.Arrays.equals(levels, a.levels) && blocks == a.blocks
+          && attention == a.attention;
+    }
+
+    @Override
+    public int hashCode() {
+      return 31 * (31 * java.util.Arrays.hashCode(levels) + blocks) + Boolean.hashCode(attention);
+    }
+  }
+
+  /** Settings with the default architecture for the data's shape. */
+  public TrainSettings(String kind, double augmentedDimensions, long steps, int batch, int charges,
+      double learningRate, long warmup, double emaDecay, double clip, long seed, int width, double zExp,
+      long checkpointEvery) {
+    this(kind, augmentedDimensions, steps, batch, charges, learningRate, warmup, emaDecay, clip, seed, width, zExp,
+        checkpointEvery, null);
+  }
 
   public TrainSettings {
     if (!kind.equals("pfgm") && !kind.equals("pfgmpp")) {
@@ -81,12 +137,12 @@ public record TrainSettings(String kind, double augmentedDimensions, long steps,
   public String fingerprint() {
     return String.format(Locale.ROOT, "kind=%s D=%s batch=%d charges=%d lr=%s warmup=%d ema=%s clip=%s seed=%d "
             + "width=%d zExp=%s", kind, augmentedDimensions, batch, charges, learningRate, warmup, emaDecay, clip, seed,
-        width, zExp);
+        width, zExp) + (architecture == null ? "" : architecture.fingerprint());
   }
 
   /** A copy with another step count. */
   public TrainSettings withSteps(long newSteps) {
     return new TrainSettings(kind, augmentedDimensions, newSteps, batch, charges, learningRate, warmup, emaDecay, clip,
-        seed, width, zExp, checkpointEvery);
+        seed, width, zExp, checkpointEvery, architecture);
   }
 }

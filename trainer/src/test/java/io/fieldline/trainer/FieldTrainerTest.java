@@ -86,6 +86,53 @@ class FieldTrainerTest {
   }
 
   @Test
+  void shouldTrainAndExportAChosenArchitectureAndRefuseToResumeWithAnother() throws Exception {
+    Path run = dir.resolve("arch");
+    TrainSettings.Architecture twoLevelsWithAttention = new TrainSettings.Architecture(new int[] {1, 2}, 2, true);
+    TrainSettings s = tiny("pfgmpp", 3);
+    TrainSettings chosen = new TrainSettings(s.kind(), s.augmentedDimensions(), 3, s.batch(), s.charges(),
+        s.learningRate(), s.warmup(), s.emaDecay(), s.clip(), s.seed(), s.width(), s.zExp(), s.checkpointEvery(),
+        twoLevelsWithAttention);
+    RunInfo info = train(toy(16), chosen, run);
+    RunInfo without = train(toy(16), new TrainSettings(s.kind(), s.augmentedDimensions(), 3, s.batch(), s.charges(),
+        s.learningRate(), s.warmup(), s.emaDecay(), s.clip(), s.seed(), s.width(), s.zExp(), s.checkpointEvery(),
+        new TrainSettings.Architecture(new int[] {1, 2}, 2, false)), dir.resolve("no-attention"));
+    // At the lowest level (width 8 x 2 = 16 channels): query, key, value and projection 1x1 convolutions with bias,
+    // plus the GroupNorm's scale and shift.
+    int c = 16;
+    assertEquals(4 * (c * c + c) + 2 * c, info.parameters() - without.parameters());
+    // run.json keeps the architecture, so a resume builds the same network.
+    assertEquals(twoLevelsWithAttention, RunInfo.read(run).settings().architecture());
+
+    Path bundle = dir.resolve("arch-bundle");
+    BundleExporter.export(run, bundle, "arch", "1");
+    String card = Files.readString(bundle.resolve("card.md"));
+    assertTrue(card.contains("--levels 1,2 --blocks 2 --attention"), card);
+    assertTrue(card.contains("self-attention"), card);
+    try (OnnxFieldModel model = OnnxFieldModel.load(bundle, "cpu")) {
+      double[][] out = new double[1][64];
+      model.evaluate(new double[][] {new double[64]}, new double[] {1.0}, out, 1);
+      assertTrue(java.util.Arrays.stream(out[0]).allMatch(Double::isFinite));
+    }
+
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> train(toy(16), tiny("pfgmpp", 6), run));
+    assertTrue(e.getMessage().contains("attention=true"), e.getMessage());
+  }
+
+  @Test
+  void shouldReadRunsWrittenBeforeArchitectureSettingsAsTheDefaultNetwork() throws Exception {
+    Path run = dir.resolve("old");
+    train(toy(16), tiny("pfgmpp", 3), run);
+    String json = Files.readString(run.resolve(RunInfo.FILE));
+    assertTrue(!json.contains("architecture"), "a default run writes no architecture: " + json);
+    TrainSettings read = RunInfo.read(run).settings();
+    assertEquals(null, read.architecture());
+    assertEquals(tiny("pfgmpp", 3).fingerprint(), read.fingerprint());
+    assertTrue(!read.fingerprint().contains("levels"), read.fingerprint());
+  }
+
+  @Test
   void shouldLowerTheLossOnAToyProblem() throws Exception {
     Path run = dir.resolve("learn");
     train(toy(256), tiny("pfgmpp", 60), run);

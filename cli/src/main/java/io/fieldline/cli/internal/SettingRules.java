@@ -70,6 +70,7 @@ public final class SettingRules {
         && !Double.isInfinite(((Number) v).doubleValue())));
     rule("train.width", new Check("a positive multiple of 8 (channels)", v -> ((Number) v).intValue() > 0
         && ((Number) v).intValue() % 8 == 0));
+    rule("train.blocks", ints(1, 8, "residual blocks per level"));
     rule("train.checkpoint-every", atLeast(1, "steps"));
     // classifier
     rule("classifier.steps", atLeast(1, "steps of batch 128"));

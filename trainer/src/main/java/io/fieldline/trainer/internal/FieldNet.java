@@ -39,6 +39,7 @@ public final class FieldNet extends AbstractBlock {
   private final List<ResBlock> down = new ArrayList<>();
   private final List<Conv2d> downsample = new ArrayList<>();
   private final ResBlock middle;
+  private final AttentionBlock attention;
   private final List<ResBlock> up = new ArrayList<>();
   private final List<Conv2d> upsample = new ArrayList<>();
   private final GroupNorm normOut;
@@ -72,6 +73,7 @@ public final class FieldNet extends AbstractBlock {
       }
     }
     middle = addChildBlock("middle", new ResBlock(ch, ch, config.groups()));
+    attention = config.attention() ? addChildBlock("attention", new AttentionBlock(ch, config.groups())) : null;
     for (int l = levels - 1; l >= 0; l--) {
       int width = config.base() * config.mult()[l];
       for (int b = 0; b <= config.blocks(); b++) {
@@ -91,9 +93,19 @@ public final class FieldNet extends AbstractBlock {
     return config;
   }
 
-  /** The output convolutions, zero-initialized after initialization (the official init_scale = 0). */
-  public List<Conv2d> outputConvolutions() {
-    return convOutZ == null ? List.of(convOut) : List.of(convOut, convOutZ);
+  /**
+   * The convolutions the trainer zero-initializes (the official init_scale = 0): the output layers, and the attention
+   * projection, so a new attention block starts as a scaled identity.
+   */
+  public List<Conv2d> zeroInitializedConvolutions() {
+    List<Conv2d> convs = new ArrayList<>(List.of(convOut));
+    if (convOutZ != null) {
+      convs.add(convOutZ);
+    }
+    if (attention != null) {
+      convs.add(attention.projection());
+    }
+    return convs;
   }
 
   @Override
@@ -128,6 +140,9 @@ public final class FieldNet extends AbstractBlock {
       }
     }
     h = middle.forward(ps, new NDList(h, emb), training).singletonOrThrow();
+    if (attention != null) {
+      h = Layers.forward(attention, ps, h, training);
+    }
     block = 0;
     int ups = 0;
     for (int l = levels - 1; l >= 0; l--) {
@@ -187,6 +202,9 @@ public final class FieldNet extends AbstractBlock {
       }
     }
     h = middle.export(g, h, emb);
+    if (attention != null) {
+      h = attention.export(g, h);
+    }
     block = 0;
     int ups = 0;
     for (int l = levels - 1; l >= 0; l--) {
@@ -246,6 +264,9 @@ public final class FieldNet extends AbstractBlock {
       }
     }
     flops += block(ch, ch, h, w);
+    if (attention != null) {
+      flops += AttentionBlock.flops(ch, h, w);
+    }
     for (int l = levels - 1; l >= 0; l--) {
       int width = config.base() * config.mult()[l];
       for (int b = 0; b <= config.blocks(); b++) {
@@ -306,6 +327,9 @@ public final class FieldNet extends AbstractBlock {
       }
     }
     middle.initialize(manager, dataType, new Shape(batch, ch, hh, ww), e);
+    if (attention != null) {
+      attention.initialize(manager, dataType, new Shape(batch, ch, hh, ww));
+    }
     block = 0;
     int ups = 0;
     for (int l = levels - 1; l >= 0; l--) {

@@ -5,7 +5,8 @@ import io.fieldline.core.ImageShape;
 /**
  * The field network's architecture: a U-Net over {@code shape} with {@code base * mult[l]} channels at level l
  * (each level after the first halves the resolution), {@code blocks} residual blocks per level, GroupNorm with
- * {@code groups} groups, and a {@code embedding}-wide noise embedding.
+ * {@code groups} groups, a {@code embedding}-wide noise embedding, and optionally one self-attention block after the
+ * middle residual block (the lowest resolution).
  *
  * @param shape image shape
  * @param pfgm true: PFGM output (v_x, v_z), N + 1 values; false: PFGM++ denoiser with EDM preconditioning
@@ -15,12 +16,18 @@ import io.fieldline.core.ImageShape;
  * @param groups GroupNorm groups (divides every width)
  * @param embedding embedding width
  * @param sigmaData EDM's sigma_data (input scaling for both kinds)
+ * @param attention true: a self-attention block at the lowest resolution
  */
 public record NetConfig(ImageShape shape, boolean pfgm, int base, int[] mult, int blocks, int groups, int embedding,
-    double sigmaData) {
+    double sigmaData, boolean attention) {
   public NetConfig {
     if (base < 1 || blocks < 1 || groups < 1 || embedding < 2 || mult.length < 1) {
       throw new IllegalArgumentException("invalid network configuration");
+    }
+    for (int m : mult) {
+      if (m < 1) {
+        throw new IllegalArgumentException("channel multipliers must be >= 1, got " + java.util.Arrays.toString(mult));
+      }
     }
     int h = shape.height();
     int w = shape.width();
@@ -45,8 +52,21 @@ public record NetConfig(ImageShape shape, boolean pfgm, int base, int[] mult, in
    */
   public static NetConfig small(ImageShape shape, boolean pfgm) {
     return shape.height() % 4 == 0 && shape.width() % 4 == 0
-        ? new NetConfig(shape, pfgm, 32, new int[] {1, 2, 2}, 1, 8, 128, 0.5)
-        : new NetConfig(shape, pfgm, 32, new int[] {1}, 2, 8, 128, 0.5);
+        ? new NetConfig(shape, pfgm, 32, new int[] {1, 2, 2}, 1, 8, 128, 0.5, false)
+        : new NetConfig(shape, pfgm, 32, new int[] {1}, 2, 8, 128, 0.5, false);
+  }
+
+  /** This configuration with another width, levels, blocks and attention; null or 0 keeps the current value. */
+  public NetConfig with(int newBase, int[] newMult, int newBlocks, boolean newAttention) {
+    return new NetConfig(shape, pfgm, newBase > 0 ? newBase : base, newMult != null ? newMult.clone() : mult,
+        newBlocks > 0 ? newBlocks : blocks, groups, embedding, sigmaData, newAttention);
+  }
+
+  /** How the architecture reads in a model card. */
+  public String describe() {
+    return "U-Net, GroupNorm, SiLU, sinusoidal embedding of ln(cond)/4; widths " + base + "x"
+        + java.util.Arrays.toString(mult) + ", " + blocks + " block(s) per level"
+        + (attention ? ", self-attention at the lowest resolution" : "");
   }
 
   /** The output length per sample. */

@@ -39,6 +39,12 @@ class FieldNetExportTest {
   }
 
   @Test
+  void shouldMatchTheDjlBlockWithAttentionAndMoreBlocks() throws Exception {
+    NetConfig config = NetConfig.small(SHAPE, false).with(16, new int[] {1, 2, 4}, 2, true);
+    assertExportMatches(config, PfgmppPhysics.edmDefaults(784, 128), new double[] {0.002, 0.1, 1, 20, 80});
+  }
+
+  @Test
   void shouldGiveEachRowTheSameBitsWhateverItsBatchMates() throws Exception {
     Physics physics = PfgmppPhysics.edmDefaults(784, 128);
     try (NDManager manager = NDManager.newBaseManager(Device.cpu(), Networks.ENGINE)) {
@@ -89,7 +95,11 @@ class FieldNetExportTest {
   }
 
   private void assertExportMatches(boolean pfgm, Physics physics, double[] conds) throws Exception {
-    NetConfig config = NetConfig.small(SHAPE, pfgm);
+    assertExportMatches(NetConfig.small(SHAPE, pfgm), physics, conds);
+  }
+
+  private void assertExportMatches(NetConfig config, Physics physics, double[] conds) throws Exception {
+    boolean pfgm = config.pfgm();
     try (NDManager manager = NDManager.newBaseManager(Device.cpu(), Networks.ENGINE)) {
       FieldNet net = Networks.create(config, manager, 7);
       // Perturb the zero-ish biases and norms so every parameter matters in the comparison.
