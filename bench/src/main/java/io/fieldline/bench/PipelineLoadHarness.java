@@ -240,6 +240,9 @@ public final class PipelineLoadHarness {
     String since(PipelineMetrics metrics) {
       Passes now = of(metrics);
       long c = now.count - count;
+      if (c == 0) {
+        return "no passes";
+      }
       return String.format(Locale.ROOT, "%d passes, %.1f rows each, %.1f s in passes", c, (now.rows - rows) / c,
           now.seconds - seconds);
     }

@@ -90,8 +90,8 @@ final class TrainCommand implements Callable<Integer> {
 
   @Option(names = "--levels", paramLabel = "M,M,...", split = ",", description = "Channel multipliers of --width, "
       + "one per U-Net level; each level after the first halves the resolution, so the image sides must divide by "
-      + "2^(levels - 1). Default: 1,2,2 (28, 14 and 7 pixels for Fashion-MNIST; 32/64/64 channels); 1 for 2-D "
-      + "points.")
+      + "2^(levels - 1); 1 to 5 levels, multipliers 1..16. Default: 1,2,2 (28, 14 and 7 pixels for Fashion-MNIST; "
+      + "32/64/64 channels); 1 for 2-D points.")
   int[] levels;
 
   @Option(names = "--blocks", paramLabel = "N", description = "Residual blocks per level, 1..8 (the decoder has one "

@@ -80,12 +80,29 @@ public final class FieldTrainer {
   }
 
   /**
+   * The settings with architecture values that equal the shape's defaults dropped, so {@code --blocks 1} names the
+   * same run (and fingerprint) as no flag at all.
+   */
+  static TrainSettings withoutDefaults(TrainSettings s, io.fieldline.core.ImageShape shape) {
+    TrainSettings.Architecture a = s.architecture();
+    if (a == null) {
+      return s;
+    }
+    NetConfig defaults = NetConfig.small(shape, s.kind().equals("pfgm"));
+    int[] levels = java.util.Arrays.equals(a.levels(), defaults.mult()) ? null : a.levels();
+    int blocks = a.blocks() == defaults.blocks() ? 0 : a.blocks();
+    return s.withArchitecture(levels == null && blocks == 0 && !a.attention() ? null
+        : new TrainSettings.Architecture(levels, blocks, a.attention()));
+  }
+
+  /**
    * Runs (or resumes) training up to {@code settings.steps()}.
    *
    * @return the run's description
    * @throws IllegalArgumentException if the directory holds a run with other settings
    */
   public RunInfo train() throws IOException {
+    TrainSettings settings = withoutDefaults(this.settings, data.shape());
     Files.createDirectories(runDir);
     RunInfo info;
     Path checkpointFile = runDir.resolve(CHECKPOINT);

@@ -50,8 +50,20 @@ public record TrainSettings(String kind, double augmentedDimensions, long steps,
         levels = levels.clone();
       }
       if (blocks < 0 || blocks > 8) {
-        throw new IllegalArgumentException("blocks must be in 1..8, got " + blocks);
+        throw new IllegalArgumentException("blocks must be in 1..8 (or 0 for the default), got " + blocks);
       }
+    }
+
+    /** The channel multipliers, or null for the default (a copy). */
+    @Override
+    public int[] levels() {
+      return levels == null ? null : levels.clone();
+    }
+
+    @Override
+    public String toString() {
+      return "Architecture[levels=" + (levels == null ? "default" : java.util.Arrays.toString(levels)) + ", blocks="
+          + (blocks == 0 ? "default" : blocks) + ", attention=" + attention + "]";
     }
 
     /** The settings that differ from the shape's default, as they enter the fingerprint ("" when none). */
@@ -138,6 +150,12 @@ public record TrainSettings(String kind, double augmentedDimensions, long steps,
     return String.format(Locale.ROOT, "kind=%s D=%s batch=%d charges=%d lr=%s warmup=%d ema=%s clip=%s seed=%d "
             + "width=%d zExp=%s", kind, augmentedDimensions, batch, charges, learningRate, warmup, emaDecay, clip, seed,
         width, zExp) + (architecture == null ? "" : architecture.fingerprint());
+  }
+
+  /** A copy with another architecture (null: the default for the data's shape). */
+  public TrainSettings withArchitecture(Architecture newArchitecture) {
+    return new TrainSettings(kind, augmentedDimensions, steps, batch, charges, learningRate, warmup, emaDecay, clip,
+        seed, width, zExp, checkpointEvery, newArchitecture);
   }
 
   /** A copy with another step count. */

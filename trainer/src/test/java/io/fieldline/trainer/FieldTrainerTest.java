@@ -130,6 +130,11 @@ class FieldTrainerTest {
     assertEquals(null, read.architecture());
     assertEquals(tiny("pfgmpp", 3).fingerprint(), read.fingerprint());
     assertTrue(!read.fingerprint().contains("levels"), read.fingerprint());
+    // Naming the default architecture explicitly is the same run, not "other settings".
+    TrainSettings explicit = tiny("pfgmpp", 4).withArchitecture(new TrainSettings.Architecture(new int[] {1, 2, 2}, 1,
+        false));
+    train(toy(16), explicit, run);
+    assertEquals(4, losses(run).length);
   }
 
   @Test

@@ -17,6 +17,8 @@ import java.util.Objects;
 import java.util.PriorityQueue;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -79,13 +81,15 @@ public final class GenerationEngine implements AutoCloseable {
   private volatile long batches;
   private volatile long evaluations;
   private volatile int largestBatch;
-  private volatile long completed;
-  private volatile long expired;
-  private volatile long cancelled;
-  private volatile long failed;
-  private volatile long rejected;
+  // Results end on the engine thread and on submitting or cancelling threads, hence adders rather than volatile ++.
+  private final LongAdder completed = new LongAdder();
+  private final LongAdder expired = new LongAdder();
+  private final LongAdder cancelled = new LongAdder();
+  private final LongAdder failed = new LongAdder();
+  private final LongAdder rejected = new LongAdder();
 
-  private final java.util.concurrent.atomic.AtomicLong listenerFailures = new java.util.concurrent.atomic.AtomicLong();
+  private final AtomicLong listenerFailures = new AtomicLong();
+  private final AtomicLong roundFailures = new AtomicLong();
   private volatile int activeCount;
   private volatile boolean running;
   private Thread thread;
@@ -298,7 +302,8 @@ public final class GenerationEngine implements AutoCloseable {
           break;
         }
         waiting.poll();
-        head.admitted = now;
+        // Not before its submission: a stream thread may submit after this round read the clock.
+        head.admitted = head.submitted.isAfter(now) ? head.submitted : now;
         queued--;
         admitted.add(head);
         inFlight++;
@@ -353,8 +358,8 @@ public final class GenerationEngine implements AutoCloseable {
   }
 
   private SampleResult result(Sample s, SampleStatus status, double[] x, String message, Instant end) {
-    // Clamped: a sample submitted on another thread after this round read the clock is admitted at an instant before
-    // its submission, and a wall clock may step back; a negative time would be nonsense to every consumer.
+    // Clamped: a wall clock may step back between two readings; a negative time would be nonsense to every consumer
+    // (Micrometer's Timer logs and drops it).
     Duration queue = nonNegative(Duration.between(s.submitted, s.admitted == null ? end : s.admitted));
     Duration compute = s.admitted == null ? Duration.ZERO : nonNegative(Duration.between(s.admitted, end));
     return new SampleResult(s.task, status, x, s.nfe(), queue, compute, message);
@@ -396,11 +401,11 @@ public final class GenerationEngine implements AutoCloseable {
       lock.unlock();
     }
     switch (r.status()) {
-      case COMPLETED -> completed++;
-      case EXPIRED -> expired++;
-      case CANCELLED -> cancelled++;
-      case FAILED -> failed++;
-      case REJECTED -> rejected++;
+      case COMPLETED -> completed.increment();
+      case EXPIRED -> expired.increment();
+      case CANCELLED -> cancelled.increment();
+      case FAILED -> failed.increment();
+      case REJECTED -> rejected.increment();
     }
     notifyListener(() -> listener.onResult(r));
     s.future.complete(r);
@@ -415,7 +420,8 @@ public final class GenerationEngine implements AutoCloseable {
     } finally {
       lock.unlock();
     }
-    return new EngineStats(batches, evaluations, largestBatch, completed, expired, cancelled, failed, rejected, q,
+    return new EngineStats(batches, evaluations, largestBatch, completed.sum(), expired.sum(), cancelled.sum(),
+        failed.sum(), rejected.sum(), q,
         activeCount); // active itself belongs to the engine thread
   }
 
@@ -435,8 +441,19 @@ public final class GenerationEngine implements AutoCloseable {
       int rows;
       try {
         rows = runOnce();
-      } catch (RuntimeException e) { // a bug; the samples of other rounds must still be served
-        LOG.log(System.Logger.Level.ERROR, "engine " + name + ": scheduling round failed", e);
+      } catch (RuntimeException e) {
+        // A bug, not a model failure (runOnce catches those). Fail the samples in flight, which would otherwise fail
+        // the same way every round, and keep serving the queue.
+        long n = roundFailures.incrementAndGet();
+        if (n == 1 || n % 1000 == 0) {
+          LOG.log(System.Logger.Level.ERROR, "engine " + name + ": scheduling round failed (" + n + " times)", e);
+        }
+        Instant now = clock.instant();
+        for (Sample s : active) {
+          finish(s, result(s, SampleStatus.FAILED, null, "engine error: " + e, now));
+        }
+        active.clear();
+        activeCount = 0;
         rows = 0;
       }
       if (rows == 0) {

@@ -236,8 +236,9 @@ public final class FieldNet extends AbstractBlock {
   }
 
   /**
-   * Multiply-adds times two (FLOPs) of one sample's forward pass in the convolutions and linear layers, which is
-   * nearly all of the work (norms and activations are O(activations), not counted).
+   * Multiply-adds times two (FLOPs) of one sample's forward pass in the convolutions, the linear layers and the
+   * attention block's two (H*W)^2 C products, which is nearly all of the work (norms, softmax and activations are
+   * O(activations), not counted).
    */
   public long flopsPerSample() {
     var shape = config.shape();

@@ -24,11 +24,6 @@ public record NetConfig(ImageShape shape, boolean pfgm, int base, int[] mult, in
     if (base < 1 || blocks < 1 || groups < 1 || embedding < 2 || mult.length < 1) {
       throw new IllegalArgumentException("invalid network configuration");
     }
-    for (int m : mult) {
-      if (m < 1) {
-        throw new IllegalArgumentException("channel multipliers must be >= 1, got " + java.util.Arrays.toString(mult));
-      }
-    }
     int h = shape.height();
     int w = shape.width();
     for (int l = 1; l < mult.length; l++) {
@@ -39,6 +34,9 @@ public record NetConfig(ImageShape shape, boolean pfgm, int base, int[] mult, in
       w /= 2;
     }
     for (int m : mult) {
+      if (m < 1) {
+        throw new IllegalArgumentException("channel multipliers must be >= 1, got " + java.util.Arrays.toString(mult));
+      }
       if ((base * m) % groups != 0) {
         throw new IllegalArgumentException("width " + base * m + " is not divisible by " + groups + " groups");
       }
@@ -56,7 +54,10 @@ public record NetConfig(ImageShape shape, boolean pfgm, int base, int[] mult, in
         : new NetConfig(shape, pfgm, 32, new int[] {1}, 2, 8, 128, 0.5, false);
   }
 
-  /** This configuration with another width, levels, blocks and attention; null or 0 keeps the current value. */
+  /**
+   * This configuration with another width, levels and blocks (0 or null keeps the current value) and with
+   * {@code newAttention} (always replaced).
+   */
   public NetConfig with(int newBase, int[] newMult, int newBlocks, boolean newAttention) {
     return new NetConfig(shape, pfgm, newBase > 0 ? newBase : base, newMult != null ? newMult.clone() : mult,
         newBlocks > 0 ? newBlocks : blocks, groups, embedding, sigmaData, newAttention);
