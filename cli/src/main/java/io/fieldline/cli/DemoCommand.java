@@ -123,7 +123,14 @@ final class DemoCommand implements Callable<Integer> {
           props.put(StreamsConfig.STATE_DIR_CONFIG, state.toString());
           // One small interactive request: latency matters more than the transaction cost serve's default saves.
           props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, "100");
+          pipeline.prepare(model); // load the engines' model copies before the clock for the first image starts
           KafkaStreams streams = pipeline.start(props);
+          // Up means the stream tasks are assigned and running, so "first image after" measures generation, not the
+          // consumer group's first rebalance.
+          long upBy = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+          while (streams.state() != KafkaStreams.State.RUNNING && System.nanoTime() < upBy) {
+            Thread.sleep(20);
+          }
           double startup = (System.nanoTime() - t0) / 1e9;
           try {
             return run(stdout, kafka, client, topics, streams, startup);

@@ -105,6 +105,18 @@ public final class FieldlinePipeline implements AutoCloseable {
     return engines;
   }
 
+  /**
+   * Loads the engines of a model's newest ready version now, so its first request does not wait for the copies to
+   * load (they are otherwise created at the first sample).
+   *
+   * @return false if the catalog has no such model
+   */
+  public boolean prepare(String model) {
+    var entry = catalog.resolve(model, null);
+    entry.ifPresent(engines::prepare);
+    return entry.isPresent();
+  }
+
   /** The processor topology. */
   public Topology topology() {
     AvroSerde<GenerationRequest> requestSerde = new AvroSerde<>(registry, GenerationRequest.class, false);

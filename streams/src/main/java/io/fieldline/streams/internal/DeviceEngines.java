@@ -51,6 +51,11 @@ public final class DeviceEngines implements AutoCloseable {
     this.metrics = metrics;
   }
 
+  /** Creates a model version's engines now (loading its copies) rather than at its first sample. */
+  public void prepare(ModelCatalog.Entry entry) {
+    pools.computeIfAbsent(entry, this::createPool);
+  }
+
   /** Queues a sample on the least-loaded engine of a model version (the pool is created on first use). */
   public SampleHandle submit(ModelCatalog.Entry entry, SampleTask task) {
     return pools.computeIfAbsent(entry, this::createPool).submit(task);
