@@ -2,6 +2,7 @@ package io.fieldline.streams;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -304,6 +305,25 @@ class PipelineTopologyTest {
       assertArrayEquals(SampleImages.png(model, task, expected.x(), expected.nfe()), png, image.getRequestId());
     }
     assertTrue(latestStatus().values().stream().allMatch(st -> st.getState() == RequestState.DONE));
+  }
+
+  @Test
+  void shouldLoadEveryEngineCopyWhenPreparedAndNoneMoreAtTheFirstRequest() throws Exception {
+    Path data = IdxFixtures.write(dir.resolve("prepared.idx"), 6, 4, 4, 1, false);
+    ModelLoader exact = ModelLoader.builder().optExactSize(6).optThreadsPerModel(1).build();
+    java.util.concurrent.atomic.AtomicInteger loads = new java.util.concurrent.atomic.AtomicInteger();
+    open(ModelCatalog.builder().optAlias("tiny", "exact:" + data).optLoader(spec -> {
+      loads.incrementAndGet();
+      return exact.load(spec);
+    }).build(), BadRequests.limits(), 3);
+    assertEquals(0, loads.get(), "nothing is loaded before it is needed");
+    assertTrue(pipeline.prepare("tiny"));
+    assertEquals(3, loads.get(), "one copy per engine");
+    assertFalse(pipeline.prepare("no-such-model"));
+    send(request("after-prepare", 6).build());
+    work();
+    assertEquals(RequestState.DONE, latestStatus().get("after-prepare").getState());
+    assertEquals(3, loads.get(), "the request found its engines ready");
   }
 
   @Test
