@@ -89,13 +89,9 @@ class FieldTrainerTest {
   void shouldTrainAndExportAChosenArchitectureAndRefuseToResumeWithAnother() throws Exception {
     Path run = dir.resolve("arch");
     TrainSettings.Architecture twoLevelsWithAttention = new TrainSettings.Architecture(new int[] {1, 2}, 2, true);
-    TrainSettings s = tiny("pfgmpp", 3);
-    TrainSettings chosen = new TrainSettings(s.kind(), s.augmentedDimensions(), 3, s.batch(), s.charges(),
-        s.learningRate(), s.warmup(), s.emaDecay(), s.clip(), s.seed(), s.width(), s.zExp(), s.checkpointEvery(),
-        twoLevelsWithAttention);
+    TrainSettings chosen = tiny("pfgmpp", 3).withArchitecture(twoLevelsWithAttention);
     RunInfo info = train(toy(16), chosen, run);
-    RunInfo without = train(toy(16), new TrainSettings(s.kind(), s.augmentedDimensions(), 3, s.batch(), s.charges(),
-        s.learningRate(), s.warmup(), s.emaDecay(), s.clip(), s.seed(), s.width(), s.zExp(), s.checkpointEvery(),
+    RunInfo without = train(toy(16), tiny("pfgmpp", 3).withArchitecture(
         new TrainSettings.Architecture(new int[] {1, 2}, 2, false)), dir.resolve("no-attention"));
     // At the lowest level (width 8 x 2 = 16 channels): query, key, value and projection 1x1 convolutions with bias,
     // plus the GroupNorm's scale and shift.

@@ -19,7 +19,6 @@ import java.util.List;
  * starts as a scaled identity.
  */
 final class AttentionBlock extends AbstractBlock {
-  private static final float SKIP_SCALE = (float) (1 / Math.sqrt(2));
   private final int channels;
   private final GroupNorm norm;
   private final Conv2d query;
@@ -54,7 +53,7 @@ final class AttentionBlock extends AbstractBlock {
     NDArray w = q.transpose(0, 2, 1).matMul(k).mul((float) (1 / Math.sqrt(channels))).softmax(-1);
     NDArray attended = v.matMul(w.transpose(0, 2, 1)).reshape(s);
     NDArray out = Layers.forward(projection, ps, attended, training);
-    return new NDList(x.add(out).mul(SKIP_SCALE));
+    return new NDList(x.add(out).mul(Layers.SKIP_SCALE));
   }
 
   String export(OnnxGraph g, String x) {
@@ -71,7 +70,7 @@ final class AttentionBlock extends AbstractBlock {
     String wt = g.op("Transpose", List.of(w), OnnxGraph.ints("perm", 0, 2, 1));
     String attended = g.op("Reshape", List.of(g.op("MatMul", List.of(v, wt)), shape));
     String out = Layers.conv(g, projection, attended, 1, 1);
-    return g.op("Mul", List.of(g.op("Add", List.of(x, out)), g.scalar("skip_scale", SKIP_SCALE)));
+    return g.op("Mul", List.of(g.op("Add", List.of(x, out)), g.scalar("skip_scale", Layers.SKIP_SCALE)));
   }
 
   /** FLOPs of one sample at {@code h x w}: four 1x1 convolutions and the two (H*W)^2 C products. */

@@ -15,6 +15,9 @@ import java.util.List;
  * ONNX nodes for export. Keeping both in one place is what keeps them equal (a test compares the two).
  */
 final class Layers {
+  /** The 1/sqrt(2) that residual sums are scaled by (DDPM++'s skip rescaling), in ResBlock and AttentionBlock. */
+  static final float SKIP_SCALE = (float) (1 / Math.sqrt(2));
+
   private Layers() {}
 
   static Conv2d conv(int filters, int kernel, int stride) {

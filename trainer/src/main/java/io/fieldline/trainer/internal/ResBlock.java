@@ -18,7 +18,6 @@ import java.util.List;
  * by 1/sqrt(2) (skip rescaling, as in DDPM++). Inputs: x [B, in, H, W] and the embedding [B, E].
  */
 final class ResBlock extends AbstractBlock {
-  private static final float SKIP_SCALE = (float) (1 / Math.sqrt(2));
   private final int in;
   private final int out;
   private final GroupNorm norm1;
@@ -53,7 +52,7 @@ final class ResBlock extends AbstractBlock {
     h = h.add(e.reshape(e.getShape().get(0), out, 1, 1));
     h = Layers.forward(conv2, ps, Layers.silu(Layers.forward(norm2, ps, h, training)), training);
     NDArray s = skip == null ? x : Layers.forward(skip, ps, x, training);
-    return new NDList(h.add(s).mul(SKIP_SCALE));
+    return new NDList(h.add(s).mul(Layers.SKIP_SCALE));
   }
 
   String export(OnnxGraph g, String x, String emb) {
@@ -62,7 +61,7 @@ final class ResBlock extends AbstractBlock {
     h = g.op("Add", List.of(h, g.op("Reshape", List.of(e, g.longs("emb_shape", -1, out, 1, 1)))));
     h = Layers.conv(g, conv2, Layers.silu(g, norm2.export(g, h)), 3, 1);
     String s = skip == null ? x : Layers.conv(g, skip, x, 1, 1);
-    return g.op("Mul", List.of(g.op("Add", List.of(h, s)), g.scalar("skip_scale", SKIP_SCALE)));
+    return g.op("Mul", List.of(g.op("Add", List.of(h, s)), g.scalar("skip_scale", Layers.SKIP_SCALE)));
   }
 
   @Override
