@@ -16,6 +16,9 @@ package io.fieldline.core;
  * serving the others.
  */
 public interface FieldModel extends AutoCloseable {
+  /** The class label of a row that asks for none: the unconditional field. */
+  int NO_LABEL = -1;
+
   /** A name for logs and image metadata, e.g. {@code exact:fashion-mnist[256]} or {@code fmnist-pfgm@3}. */
   String name();
 
@@ -34,6 +37,31 @@ public interface FieldModel extends AutoCloseable {
    * @param count number of rows to evaluate, {@code 1 <= count <= x.length}
    */
   void evaluate(double[][] x, double[] cond, double[][] out, int count);
+
+  /**
+   * The class names of a class-conditional model, in index order; empty (the default) for an unconditional one.
+   */
+  default java.util.List<String> classes() {
+    return java.util.List.of();
+  }
+
+  /**
+   * Evaluates rows {@code 0 .. count-1} with a class label per row: {@code labels[i]} in
+   * {@code 0 .. classes().size() - 1}, or {@link #NO_LABEL} for the unconditional field. The same row-independence
+   * contract as {@link #evaluate(double[][], double[], double[][], int)}, which is this with every label
+   * {@link #NO_LABEL}. The default serves unconditional models.
+   *
+   * @throws IllegalArgumentException if a label is not a class of this model
+   */
+  default void evaluate(double[][] x, double[] cond, int[] labels, double[][] out, int count) {
+    for (int i = 0; i < count; i++) {
+      if (labels[i] != NO_LABEL) {
+        throw new IllegalArgumentException(name() + " is unconditional: it takes no class label (got " + labels[i]
+            + ")");
+      }
+    }
+    evaluate(x, cond, out, count);
+  }
 
   /**
    * The sampler a request that names none gets: a bundle's measured preset (the fewest-NFE setting whose quality is

@@ -28,6 +28,16 @@ public final class Flows {
   }
 
   /**
+   * Generates image (seed, index) of class {@code label} ({@link FieldModel#NO_LABEL}: none) alone, with the
+   * settings' guidance; NFE counts both evaluations of a guided point. Bitwise the image the engine makes.
+   */
+  public static Result sample(FieldModel model, SamplerSettings settings, long seed, long index, int label) {
+    double[] x0 = Priors.draw(model.physics(), seed, index);
+    checkLength(model, x0);
+    return run(model, Integrators.backward(model.physics(), settings, x0), settings, label);
+  }
+
+  /**
    * Generates images (seed, 0), ..., (seed, count - 1) on an engine of its own (batched, its own thread) and returns
    * their results in index order, whatever their status; {@code progress} sees the number finished so far.
    */
@@ -42,10 +52,20 @@ public final class Flows {
    */
   public static List<SampleResult> sampleAll(List<? extends FieldModel> copies, SamplerSettings settings,
       String requestId, long seed, int count, int maxBatch, IntConsumer progress) throws InterruptedException {
+    return sampleAll(copies, settings, requestId, seed, i -> FieldModel.NO_LABEL, count, maxBatch, progress);
+  }
+
+  /**
+   * Like {@link #sampleAll(List, SamplerSettings, String, long, int, int, IntConsumer)}, image i of class
+   * {@code labelOf.applyAsInt(i)} ({@link FieldModel#NO_LABEL}: none).
+   */
+  public static List<SampleResult> sampleAll(List<? extends FieldModel> copies, SamplerSettings settings,
+      String requestId, long seed, java.util.function.IntUnaryOperator labelOf, int count, int maxBatch,
+      IntConsumer progress) throws InterruptedException {
     try (EnginePool pool = EnginePool.of(copies, maxBatch)) {
       List<SampleHandle> handles = new ArrayList<>(count);
       for (int i = 0; i < count; i++) {
-        handles.add(pool.submit(SampleTask.of(requestId, i, seed, settings)));
+        handles.add(pool.submit(new SampleTask(requestId, i, seed, settings, 0, null, labelOf.applyAsInt(i))));
       }
       pool.start();
       List<SampleResult> results = new ArrayList<>(count);
@@ -92,15 +112,28 @@ public final class Flows {
   }
 
   private static Result run(FieldModel model, Integrator integrator) {
-    double[][] in = new double[1][];
-    double[] cond = new double[1];
-    double[][] out = {new double[model.physics().outputDimension()]};
+    return run(model, integrator, SamplerSettings.rk45(), FieldModel.NO_LABEL);
+  }
+
+  private static Result run(FieldModel model, Integrator integrator, SamplerSettings settings, int label) {
+    int rows = settings.evaluationsPerPoint(label != FieldModel.NO_LABEL);
+    double[][] in = new double[rows][];
+    double[] cond = new double[rows];
+    int[] labels = new int[rows];
+    labels[0] = settings.guidance() == 0 ? FieldModel.NO_LABEL : label;
+    if (rows == 2) {
+      labels[1] = FieldModel.NO_LABEL;
+    }
+    double[][] out = new double[rows][model.physics().outputDimension()];
     while (!integrator.done()) {
-      in[0] = integrator.point();
-      cond[0] = integrator.cond();
-      model.evaluate(in, cond, out, 1);
+      java.util.Arrays.fill(in, integrator.point());
+      java.util.Arrays.fill(cond, integrator.cond());
+      model.evaluate(in, cond, labels, out, rows);
+      if (rows == 2) {
+        settings.guide(out[0], out[1]);
+      }
       integrator.accept(out[0]);
     }
-    return new Result(integrator.state().clone(), integrator.nfe());
+    return new Result(integrator.state().clone(), integrator.nfe() * rows);
   }
 }

@@ -8,12 +8,26 @@ package io.fieldline.core;
  * @param steps grid steps for EULER and HEUN (1 .. 10,000); RK45 ignores it (stored as 1)
  * @param rtol relative tolerance of RK45 (1e-12 .. 1); the fixed-grid solvers ignore it (stored as 1e-4)
  * @param atol absolute tolerance of RK45 (1e-12 .. 1); likewise
+ * @param guidance classifier-free guidance weight w for samples that ask for a class on a conditional model: the
+ *     field is uncond + w (cond - uncond). 1 (the default) is the plain conditional field and 0 the unconditional
+ *     one, one evaluation per point each; any other w costs two evaluations per point (both count in NFE). Samples
+ *     without a class ignore it. In [0, {@value #MAX_GUIDANCE}].
  */
-public record SamplerSettings(Solver solver, int steps, double rtol, double atol) {
+public record SamplerSettings(Solver solver, int steps, double rtol, double atol, double guidance) {
   /** Largest accepted step count. */
   public static final int MAX_STEPS = 10_000;
+  /** Largest accepted guidance weight (beyond ~5 images saturate; far beyond, integration diverges). */
+  public static final double MAX_GUIDANCE = 20;
+
+  /** Settings without guidance (w = 1). */
+  public SamplerSettings(Solver solver, int steps, double rtol, double atol) {
+    this(solver, steps, rtol, atol, 1.0);
+  }
 
   public SamplerSettings {
+    if (!(guidance >= 0 && guidance <= MAX_GUIDANCE)) {
+      throw new IllegalArgumentException("guidance must be in [0, " + (int) MAX_GUIDANCE + "], got " + guidance);
+    }
     if (solver == null) {
       throw new IllegalArgumentException("solver must be given");
     }
@@ -68,7 +82,7 @@ public record SamplerSettings(Solver solver, int steps, double rtol, double atol
    * Settings from what a user gave, the rest filled in from a model's default sampler {@code base} (see
    * {@link FieldModel#defaultSampler()}): no solver means the base's solver; no steps means the base's steps when the
    * solver is the base's, else the family's (100 for PFGM, 18 for PFGM++); no rtol means the base's when both are
-   * RK45, else 1e-4; no atol means rtol. The one place these defaults live, shared by the command line and the
+   * RK45, else 1e-4; no atol means rtol; the guidance is the base's ({@link #withGuidance} sets another). The one place these defaults live, shared by the command line and the
    * pipeline so the same request gives the same image either way.
    *
    * @param base the model's default sampler
@@ -91,7 +105,7 @@ public record SamplerSettings(Solver solver, int steps, double rtol, double atol
     int s = steps != null ? steps : sameSolver && parsed != Solver.RK45 ? base.steps() : pfgm ? 100 : 18;
     double r = rtol != null ? rtol : sameSolver && parsed == Solver.RK45 ? base.rtol() : 1e-4;
     double a = atol != null ? atol : rtol == null && sameSolver && parsed == Solver.RK45 ? base.atol() : r;
-    return new SamplerSettings(parsed, s, r, a);
+    return new SamplerSettings(parsed, s, r, a, base.guidance());
   }
 
   /** The official default for a model family: RK45 for PFGM, EDM's 18-step Heun for PFGM++. */
@@ -99,7 +113,31 @@ public record SamplerSettings(Solver solver, int steps, double rtol, double atol
     return physics instanceof PfgmPhysics ? rk45() : fixed(Solver.HEUN, 18);
   }
 
-  /** The number of network evaluations of a fixed-grid solver, or -1 for RK45 (adaptive). */
+  /** These settings with guidance weight {@code w}. */
+  public SamplerSettings withGuidance(double w) {
+    return new SamplerSettings(solver, steps, rtol, atol, w);
+  }
+
+  /**
+   * Network evaluations per ODE point of a sample: 2 for a sample with a class under a guidance other than 0 or 1
+   * (the conditional and the unconditional field), else 1.
+   */
+  public int evaluationsPerPoint(boolean labelled) {
+    return labelled && guidance != 0 && guidance != 1 ? 2 : 1;
+  }
+
+  /**
+   * Classifier-free guidance in place: {@code conditional} becomes uncond + w (cond - uncond). The same linear mix
+   * serves PFGM's (v_x, v_z) and PFGM++'s denoiser output, as both are affine in the field; the one place it is
+   * computed, so the engine and a sample integrated alone agree bitwise.
+   */
+  public void guide(double[] conditional, double[] unconditional) {
+    for (int k = 0; k < conditional.length; k++) {
+      conditional[k] = unconditional[k] + guidance * (conditional[k] - unconditional[k]);
+    }
+  }
+
+  /** The number of ODE points of a fixed-grid solver, or -1 for RK45 (adaptive); see {@link #evaluationsPerPoint}. */
   public int plannedNfe() {
     switch (solver) {
       case EULER:
@@ -115,10 +153,11 @@ public record SamplerSettings(Solver solver, int steps, double rtol, double atol
     return new java.math.BigDecimal(Double.toString(v)).stripTrailingZeros().toString().replace("E", "e");
   }
 
-  /** e.g. {@code rk45(rtol=1e-4, atol=1e-4)} or {@code heun(steps=18)}. */
+  /** e.g. {@code rk45(rtol=1e-4, atol=1e-4)}, {@code heun(steps=18)} or {@code heun(steps=10, guidance=2)}. */
   public String describe() {
+    String w = guidance == 1 ? "" : ", guidance=" + compact(guidance);
     return solver == Solver.RK45
-        ? "rk45(rtol=" + compact(rtol) + ", atol=" + compact(atol) + ")"
-        : solver.id() + "(steps=" + steps + ")";
+        ? "rk45(rtol=" + compact(rtol) + ", atol=" + compact(atol) + w + ")"
+        : solver.id() + "(steps=" + steps + w + ")";
   }
 }

@@ -23,7 +23,8 @@ import java.util.HexFormat;
 
 /**
  * A model bundle: a directory with {@code model.json} (this record), {@code field.onnx} (the network, inputs
- * {@code x} [batch, N] and {@code cond} [batch], output {@code out} [batch, N+1 or N]) and {@code card.md}.
+ * {@code x} [batch, N] and {@code cond} [batch], plus {@code label} int64 [batch] for a class-conditional one; output
+ * {@code out} [batch, N+1 or N]) and {@code card.md}.
  *
  * <p>Loading checks the format, the physics, the shape and the SHA-256 of {@code field.onnx}, and says which check
  * failed: a bundle with one flipped byte is refused.
@@ -39,10 +40,24 @@ import java.util.HexFormat;
  * @param weightsSha256 lower-case hex SHA-256 of field.onnx
  * @param sampler optional measured preset ({@code solver}, {@code steps}, {@code rtol}, {@code atol}): what a request
  *     that names no sampler gets (see {@link #defaultSampler()}); null means the family default
+ * @param classes class names in label order of a class-conditional network (field.onnx then has a third input,
+ *     {@code label} int64 [batch], where index {@code classes.size()} means "no label"); null or absent for an
+ *     unconditional one
  */
 public record ModelBundle(String format, String name, String version, String kind, ImageShape shape,
     @SerializedName("physics") JsonObject physicsJson, JsonObject network, JsonObject training, String weightsSha256,
-    JsonObject sampler) {
+    JsonObject sampler, java.util.List<String> classes) {
+  /** An unconditional bundle. */
+  public ModelBundle(String format, String name, String version, String kind, ImageShape shape, JsonObject physicsJson,
+      JsonObject network, JsonObject training, String weightsSha256, JsonObject sampler) {
+    this(format, name, version, kind, shape, physicsJson, network, training, weightsSha256, sampler, null);
+  }
+
+  /** The class names (empty for an unconditional model). */
+  public java.util.List<String> classNames() {
+    return classes == null ? java.util.List.of() : classes;
+  }
+
   /** The format tag of this version of the bundle layout. */
   public static final String FORMAT = "fieldline-bundle/1";
   /** The metadata file. */
@@ -125,7 +140,8 @@ public record ModelBundle(String format, String name, String version, String kin
     } else {
       o.addProperty("steps", preset.steps());
     }
-    return new ModelBundle(format, name, version, kind, shape, physicsJson, network, training, weightsSha256, o);
+    return new ModelBundle(format, name, version, kind, shape, physicsJson, network, training, weightsSha256, o,
+        classes);
   }
 
   /** Writes model.json into a directory. */
@@ -177,6 +193,11 @@ public record ModelBundle(String format, String name, String version, String kin
       throw new ModelException(meta + " lacks the image shape");
     }
     bundle.defaultSampler(); // validates physics and the preset
+    if (bundle.classes != null && (bundle.classes.isEmpty()
+        || new java.util.HashSet<>(bundle.classes).size() != bundle.classes.size()
+        || bundle.classes.stream().anyMatch(c -> c == null || c.isBlank()))) {
+      throw new ModelException(meta + " lists classes that are empty, blank or repeated: " + bundle.classes);
+    }
     return bundle;
   }
 

@@ -37,6 +37,7 @@ public final class OnnxFieldModel implements FieldModel {
   private final Predictor<NDList, NDList> predictor;
   private final int n;
   private final int outDim;
+  private final java.util.List<String> classes;
 
   private OnnxFieldModel(ModelBundle bundle, ZooModel<NDList, NDList> model) {
     this.bundle = bundle;
@@ -46,6 +47,7 @@ public final class OnnxFieldModel implements FieldModel {
     this.predictor = model.newPredictor();
     this.n = physics.dimension();
     this.outDim = physics.outputDimension();
+    this.classes = bundle.classNames();
   }
 
   /** Loads and verifies a bundle directory onto a device ({@code cpu}, {@code cuda[:N]}, {@code tensorrt[:N]}). */
@@ -121,26 +123,60 @@ public final class OnnxFieldModel implements FieldModel {
   public static final int ROWS_PER_CALL = 16;
 
   @Override
+  public java.util.List<String> classes() {
+    return classes;
+  }
+
+  @Override
   public void evaluate(double[][] x, double[] cond, double[][] out, int count) {
+    evaluate(x, cond, null, out, count);
+  }
+
+  /**
+   * {@inheritDoc} A conditional network gets {@code label} = the class index, or {@code classes().size()} for
+   * {@link #NO_LABEL}.
+   */
+  @Override
+  public void evaluate(double[][] x, double[] cond, int[] labels, double[][] out, int count) {
+    if (labels != null) {
+      for (int i = 0; i < count; i++) {
+        if (labels[i] != NO_LABEL && (labels[i] < 0 || labels[i] >= classes.size())) {
+          throw new IllegalArgumentException(classes.isEmpty()
+              ? name + " is unconditional: it takes no class label (got " + labels[i] + ")"
+              : "label " + labels[i] + " is not one of " + name + "'s " + classes.size() + " classes");
+        }
+      }
+    }
     float[] flat = new float[ROWS_PER_CALL * n];
     float[] c = new float[ROWS_PER_CALL];
+    long[] l = new long[ROWS_PER_CALL];
     for (int start = 0; start < count; start += ROWS_PER_CALL) {
       int rows = Math.min(ROWS_PER_CALL, count - start);
-      java.util.Arrays.fill(flat, rows * n, flat.length, 0f); // padding rows: a zero image at cond 1
+      java.util.Arrays.fill(flat, rows * n, flat.length, 0f); // padding rows: a zero image at cond 1, no label
       java.util.Arrays.fill(c, rows, c.length, 1f);
+      java.util.Arrays.fill(l, classes.size());
       for (int i = 0; i < rows; i++) {
         double[] row = x[start + i];
         for (int k = 0; k < n; k++) {
           flat[i * n + k] = (float) row[k];
         }
         c[i] = (float) cond[start + i];
+        if (labels != null && labels[start + i] != NO_LABEL) {
+          l[i] = labels[start + i];
+        }
       }
       try (NDManager manager = model.getNDManager().newSubManager()) {
         NDArray xs = manager.create(flat, new Shape(ROWS_PER_CALL, n));
         xs.setName("x");
         NDArray cs = manager.create(c, new Shape(ROWS_PER_CALL));
         cs.setName("cond");
-        float[] result = predictor.predict(new NDList(xs, cs)).get(0).toFloatArray();
+        NDList inputs = new NDList(xs, cs);
+        if (!classes.isEmpty()) {
+          NDArray ls = manager.create(l, new Shape(ROWS_PER_CALL));
+          ls.setName("label");
+          inputs.add(ls);
+        }
+        float[] result = predictor.predict(inputs).get(0).toFloatArray();
         for (int i = 0; i < rows; i++) {
           double[] row = out[start + i];
           for (int k = 0; k < outDim; k++) {

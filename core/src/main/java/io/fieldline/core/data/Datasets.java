@@ -28,6 +28,12 @@ public final class Datasets {
   public static final Path FASHION_MNIST_DIR = Path.of("/usr/share/datasets/fashion-mnist");
   private static final int IDX_UBYTE_3D = 0x00000803;
   private static final int IDX_UBYTE_1D = 0x00000801;
+  /**
+   * Fashion-MNIST's ten classes in label order, as names that work in requests, on command lines and as folder names
+   * (the data set's own names: T-shirt/top, Trouser, Pullover, Dress, Coat, Sandal, Shirt, Sneaker, Bag, Ankle boot).
+   */
+  public static final List<String> FASHION_MNIST_CLASSES = List.of("tshirt", "trouser", "pullover", "dress", "coat",
+      "sandal", "shirt", "sneaker", "bag", "ankle-boot");
 
   private Datasets() {}
 
@@ -111,7 +117,36 @@ public final class Datasets {
           ? " (install Debian's dataset-fashion-mnist package: apt-get install dataset-fashion-mnist)" : "";
       throw new DatasetException("data not found: " + path + hint);
     }
-    return Files.isDirectory(path) ? readFolder(path, limit, channels) : readIdx(path, limit);
+    return Files.isDirectory(path) ? readFolder(path, limit, channels) : withSiblingLabels(readIdx(path, limit), path);
+  }
+
+  /**
+   * The IDX label file that belongs to an IDX image file by the MNIST naming habit ({@code ...-images-idx3-ubyte...}
+   * next to {@code ...-labels-idx1-ubyte...}), or null if the name does not follow it.
+   */
+  public static Path labelsFileFor(Path images) {
+    String name = images.getFileName().toString();
+    return name.contains("images-idx3") ? images.resolveSibling(name.replace("images-idx3", "labels-idx1")) : null;
+  }
+
+  /**
+   * The images with the labels of their sibling label file when there is one ({@link #labelsFileFor}); class names
+   * are Fashion-MNIST's for files in Debian's Fashion-MNIST folder, else the label digits "0", "1", ...
+   */
+  static Dataset withSiblingLabels(Dataset images, Path path) {
+    Path labelsFile = labelsFileFor(path);
+    if (labelsFile == null || !Files.exists(labelsFile)) {
+      return images;
+    }
+    int[] labels = readLabels(labelsFile, images.size());
+    if (labels.length != images.size()) {
+      throw new DatasetException(labelsFile + " holds " + labels.length + " labels for " + images.size() + " images");
+    }
+    int classes = java.util.Arrays.stream(labels).max().orElse(0) + 1;
+    List<String> names = path.toAbsolutePath().startsWith(FASHION_MNIST_DIR) && classes <= FASHION_MNIST_CLASSES.size()
+        ? FASHION_MNIST_CLASSES
+        : java.util.stream.IntStream.range(0, classes).mapToObj(Integer::toString).toList();
+    return images.withLabels(labels, names);
   }
 
   /** Reads the first {@code limit} images of an IDX3 unsigned-byte file (gzip detected by its magic bytes). */
@@ -178,23 +213,45 @@ public final class Datasets {
 
   /**
    * Reads the images of a folder (sorted by file name), resized to the size of the first one with bilinear
-   * interpolation, as grey (luma) or RGB.
+   * interpolation, as grey (luma) or RGB. A folder with no images of its own but subfolders of images is a labelled
+   * set: each subfolder is a class named for it (classes in sorted name order; {@code limit} counts images over all
+   * classes in that order).
    */
   public static Dataset readFolder(Path folder, int limit, int channels) {
     if (channels != 1 && channels != 3) {
       throw new IllegalArgumentException("channels must be 1 or 3, got " + channels);
     }
-    List<Path> files;
-    try (Stream<Path> list = Files.list(folder)) {
-      files = list.filter(p -> {
-        String name = p.getFileName().toString().toLowerCase(Locale.ROOT);
-        return name.endsWith(".png") || name.endsWith(".jpg") || name.endsWith(".jpeg");
-      }).sorted().limit(limit).toList();
-    } catch (IOException e) {
-      throw new DatasetException("cannot list " + folder + ": " + e.getMessage(), e);
+    List<Path> files = imageFiles(folder, limit);
+    List<String> classes = List.of();
+    int[] labels = null;
+    if (files.isEmpty()) {
+      // A labelled folder: one subfolder per class, named for it (the layout `submit --out` writes).
+      List<Path> dirs;
+      try (Stream<Path> list = Files.list(folder)) {
+        dirs = list.filter(Files::isDirectory).filter(p -> !p.getFileName().toString().startsWith(".")).sorted()
+            .toList();
+      } catch (IOException e) {
+        throw new DatasetException("cannot list " + folder + ": " + e.getMessage(), e);
+      }
+      List<Path> all = new ArrayList<>();
+      List<Integer> labelList = new ArrayList<>();
+      List<String> names = new ArrayList<>();
+      for (Path dir : dirs) {
+        List<Path> inClass = imageFiles(dir, limit - all.size());
+        if (!inClass.isEmpty()) {
+          labelList.addAll(java.util.Collections.nCopies(inClass.size(), names.size()));
+          names.add(dir.getFileName().toString());
+          all.addAll(inClass);
+        }
+      }
+      files = all;
+      if (!names.isEmpty()) {
+        classes = names;
+        labels = labelList.stream().mapToInt(Integer::intValue).toArray();
+      }
     }
     if (files.isEmpty()) {
-      throw new DatasetException(folder + " holds no .png, .jpg or .jpeg images");
+      throw new DatasetException(folder + " holds no .png, .jpg or .jpeg images (nor class subfolders of them)");
     }
     List<double[]> images = new ArrayList<>();
     ImageShape shape = null;
@@ -213,7 +270,22 @@ public final class Datasets {
       }
       images.add(toVector(resize(image, shape.width(), shape.height()), channels));
     }
-    return new Dataset(folder.toString(), shape, images.toArray(new double[0][]));
+    return new Dataset(folder.toString(), shape, images.toArray(new double[0][]), labels, classes);
+  }
+
+  /** The first {@code limit} image files directly in a folder, by sorted name. */
+  private static List<Path> imageFiles(Path folder, int limit) {
+    if (limit <= 0) {
+      return List.of();
+    }
+    try (Stream<Path> list = Files.list(folder)) {
+      return list.filter(p -> {
+        String name = p.getFileName().toString().toLowerCase(Locale.ROOT);
+        return Files.isRegularFile(p) && (name.endsWith(".png") || name.endsWith(".jpg") || name.endsWith(".jpeg"));
+      }).sorted().limit(limit).toList();
+    } catch (IOException e) {
+      throw new DatasetException("cannot list " + folder + ": " + e.getMessage(), e);
+    }
   }
 
   private static BufferedImage resize(BufferedImage image, int width, int height) {

@@ -26,10 +26,12 @@ public final class ToySets {
    * Draws {@code count} points of a named set.
    *
    * <ul>
-   *   <li>{@code moons}: two interleaved half circles, Gaussian noise 0.05 (scikit-learn's make_moons, rescaled).</li>
-   *   <li>{@code gaussians}: eight Gaussians (std 0.05) evenly on a circle of radius 0.8.</li>
+   *   <li>{@code moons}: two interleaved half circles, Gaussian noise 0.05 (scikit-learn's make_moons, rescaled);
+   *       labelled "upper" and "lower".</li>
+   *   <li>{@code gaussians}: eight Gaussians (std 0.05) evenly on a circle of radius 0.8; labelled by mode "0".."7"
+   *       (mode k at angle 2 pi k / 8).</li>
    *   <li>{@code swissroll}: a 2-D spiral, noise 0.02.</li>
-   *   <li>{@code circles}: two concentric circles, radii 0.8 and 0.4, noise 0.02.</li>
+   *   <li>{@code circles}: two concentric circles, radii 0.8 and 0.4, noise 0.02; labelled "outer" and "inner".</li>
    * </ul>
    *
    * @throws DatasetException for an unknown name or a count below 1
@@ -61,7 +63,22 @@ public final class ToySets {
         default -> throw new DatasetException("unknown toy set '" + name + "' (expected one of " + NAMES + ")");
       };
     }
-    return new Dataset(PREFIX + name, SHAPE, points);
+    Dataset set = new Dataset(PREFIX + name, SHAPE, points);
+    // Labelled where the parts are obvious: which Gaussian, which moon, which circle (class-conditional toys).
+    return switch (name) {
+      case "gaussians" -> set.withLabels(cycle(count, 8), List.of("0", "1", "2", "3", "4", "5", "6", "7"));
+      case "moons" -> set.withLabels(cycle(count, 2), List.of("upper", "lower"));
+      case "circles" -> set.withLabels(cycle(count, 2), List.of("outer", "inner"));
+      default -> set;
+    };
+  }
+
+  private static int[] cycle(int count, int classes) {
+    int[] labels = new int[count];
+    for (int i = 0; i < count; i++) {
+      labels[i] = i % classes;
+    }
+    return labels;
   }
 
   /** A point of make_moons (upper or lower half circle), mapped from about [-1, 2] x [-0.5, 1] to about [-1, 1]. */

@@ -76,6 +76,7 @@ public final class GenerationEngine implements AutoCloseable {
   private final List<Sample> active = new ArrayList<>();
   private final double[][] in;
   private final double[] cond;
+  private final int[] labels;
   private final double[][] out;
 
   private volatile long batches;
@@ -102,9 +103,11 @@ public final class GenerationEngine implements AutoCloseable {
     this.maxQueued = b.maxQueued;
     this.clock = b.clock;
     this.listener = b.listener;
-    this.in = new double[maxBatch][];
-    this.cond = new double[maxBatch];
-    this.out = new double[maxBatch][model.physics().outputDimension()];
+    // One spare row: a guided sample needs two rows and must fit even when maxBatch is 1.
+    this.in = new double[maxBatch + 1][];
+    this.cond = new double[maxBatch + 1];
+    this.labels = new int[maxBatch + 1];
+    this.out = new double[maxBatch + 1][model.physics().outputDimension()];
   }
 
   /** A new builder; {@code setModel} is required. */
@@ -211,7 +214,7 @@ public final class GenerationEngine implements AutoCloseable {
    * One scheduling round on the calling thread: drops expired and cancelled samples, starts waiting ones, runs one
    * batched forward pass and advances the samples in it.
    *
-   * @return the number of rows evaluated (0 if there was nothing to do)
+   * @return the number of rows evaluated (0 if there was nothing to do); a guided sample takes two
    */
   public int runOnce() {
     Instant now = clock.instant();
@@ -221,39 +224,61 @@ public final class GenerationEngine implements AutoCloseable {
     }
     dropStoppedActive(now);
     activeCount = active.size();
-    int size = Math.min(maxBatch, active.size());
+    // Rows: one per sample, two for a guided one (its class's field and the unconditional field at the same point).
+    int size = 0;
+    int rows = 0;
+    while (size < active.size()) {
+      Sample s = active.get(size);
+      int need = s.task.evaluationsPerPoint();
+      if (size > 0 && rows + need > maxBatch) {
+        break;
+      }
+      double[] point = s.integrator.point();
+      for (int r = 0; r < need; r++) {
+        in[rows + r] = point;
+        cond[rows + r] = s.integrator.cond();
+        labels[rows + r] = r == 0 && s.task.settings().guidance() != 0 ? s.task.label() : FieldModel.NO_LABEL;
+      }
+      rows += need;
+      size++;
+    }
     if (size == 0) {
       return 0;
-    }
-    for (int i = 0; i < size; i++) {
-      Sample s = active.get(i);
-      in[i] = s.integrator.point();
-      cond[i] = s.integrator.cond();
     }
     long startNanos = System.nanoTime();
     RuntimeException failure = null;
     try {
-      model.evaluate(in, cond, out, size);
+      model.evaluate(in, cond, labels, out, rows);
     } catch (RuntimeException e) {
       failure = e;
     }
     Duration took = Duration.ofNanos(System.nanoTime() - startNanos);
-    notifyListener(() -> listener.onBatch(size, took));
+    final int evaluated = rows;
+    notifyListener(() -> listener.onBatch(evaluated, took));
     batches++;
-    evaluations += size;
-    largestBatch = Math.max(largestBatch, size);
+    evaluations += rows;
+    largestBatch = Math.max(largestBatch, rows);
     Instant after = clock.instant();
     boolean anyLeft = false;
+    int row = 0;
     for (int i = 0; i < size; i++) {
       Sample s = active.get(i);
-      in[i] = null;
+      int used = s.task.evaluationsPerPoint();
+      double[] field = out[row];
+      if (used == 2 && failure == null) {
+        s.task.settings().guide(field, out[row + 1]);
+      }
+      for (int r = 0; r < used; r++) {
+        in[row + r] = null;
+      }
+      row += used;
       if (failure != null) {
         anyLeft = true;
         finish(s, result(s, SampleStatus.FAILED, null, "model evaluation failed: " + failure.getMessage(), after));
         continue;
       }
       try {
-        s.integrator.accept(out[i]);
+        s.integrator.accept(field);
       } catch (RuntimeException e) {
         anyLeft = true;
         finish(s, result(s, SampleStatus.FAILED, null, e.getMessage(), after));
@@ -272,7 +297,7 @@ public final class GenerationEngine implements AutoCloseable {
       active.removeIf(s -> s.finished.get());
       activeCount = active.size();
     }
-    return size;
+    return rows;
   }
 
   private List<Sample> admit(Instant now) {
@@ -319,6 +344,14 @@ public final class GenerationEngine implements AutoCloseable {
   }
 
   private void start(Sample s, Instant now) {
+    int label = s.task.label();
+    if (label != FieldModel.NO_LABEL && label >= model.classes().size()) {
+      // Checked here, not in the forward pass, so a bad label fails its own sample and not its batch-mates.
+      finish(s, result(s, SampleStatus.FAILED, null, model.classes().isEmpty()
+          ? model.name() + " is unconditional: it takes no class (got class " + label + ")"
+          : "class " + label + " is not one of " + model.name() + "'s " + model.classes().size() + " classes", now));
+      return;
+    }
     try {
       double[] x0 = Priors.draw(model.physics(), s.task.seed(), s.task.index());
       s.integrator = Integrators.backward(model.physics(), s.task.settings(), x0);

@@ -25,6 +25,6 @@ final class Sample {
   }
 
   int nfe() {
-    return integrator == null ? 0 : integrator.nfe();
+    return integrator == null ? 0 : integrator.nfe() * task.evaluationsPerPoint();
   }
 }
