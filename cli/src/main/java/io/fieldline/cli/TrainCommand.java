@@ -26,7 +26,9 @@ import picocli.CommandLine.Model.CommandSpec;
     footer = {"", "Examples:",
         "  fieldline train --kind pfgmpp --D 128 --steps 20000 --out runs/fmnist-pfgmpp",
         "  fieldline train --kind pfgm --charges 1024 --steps 20000 --out runs/fmnist-pfgm",
-        "  fieldline train --data toy:moons --kind pfgmpp --D 128 --steps 2000 --width 64 --out runs/moons"})
+        "  fieldline train --data toy:moons --kind pfgmpp --D 128 --steps 2000 --width 64 --out runs/moons",
+        "  fieldline train --kind pfgmpp --labels --init-from models/runs/fmnist-pfgmpp-d128 --steps 20000 "
+            + "--out runs/fmnist-cond"})
 final class TrainCommand implements Callable<Integer> {
   @Spec
   CommandSpec spec;
@@ -110,6 +112,21 @@ final class TrainCommand implements Callable<Integer> {
       + "plots. Default: 500.")
   Long checkpointEvery;
 
+  @Option(names = "--labels", negatable = true, description = "Condition the network on the data's class labels "
+      + "(Fashion-MNIST's label file next to its images, an image folder's class subfolders, the toy sets' modes), so "
+      + "requests can ask for a class. Default: on for new PFGM++ runs on labelled data; a resumed run keeps what it "
+      + "was started with. --no-labels trains an unconditional network.")
+  Boolean labels;
+
+  @Option(names = "--label-dropout", paramLabel = "P", description = "Share of rows trained with \"no label\", so one "
+      + "network learns the conditional and the unconditional field (classifier-free guidance). Default: 0.1.")
+  Double labelDropout;
+
+  @Option(names = "--init-from", paramLabel = "RUN_DIR", description = "Start a new run from another run's "
+      + "checkpoint (weights, EMA, optimizer state and step count) instead of from scratch; the network must be the "
+      + "same except for class labels, which start with a zero embedding, so training done is kept.")
+  Path initFrom;
+
   @Option(names = "--no-progress", description = "Do not draw the progress bar; print a line per checkpoint instead.")
   boolean noProgress;
 
@@ -126,16 +143,22 @@ final class TrainCommand implements Callable<Integer> {
         or(learningRate, d.learningRate()), or(warmup, d.warmup()), or(ema, d.emaDecay()), or(clip, d.clip()),
         or(seed, d.seed()), or(width, d.width()), or(zExp, d.zExp()), or(checkpointEvery, d.checkpointEvery()),
         levels == null && blocks == null && !attention ? null
-            : new TrainSettings.Architecture(levels, blocks == null ? 0 : blocks, attention));
+            : new TrainSettings.Architecture(levels, blocks == null ? 0 : blocks, attention), null);
     if (k.equals("pfgm") && augmentedDimensions != null && augmentedDimensions != 1) {
       throw new Fieldline.UsageException("--D is for --kind pfgmpp (PFGM has D = 1)");
     }
     Dataset images = Datasets.load(data, limit, channels);
-    stdout.printf(Locale.ROOT, "training %s on %d images of %s from %s into %s%n", k, images.size(), images.shape(),
-        images.source(), out);
+    settings = settings.withLabels(labelsFor(settings, images));
+    stdout.printf(Locale.ROOT, "training %s on %d images of %s from %s into %s%s%n", k, images.size(), images.shape(),
+        images.source(), out, settings.conditional() ? ", conditioned on " + images.classes().size() + " classes "
+            + images.classes() : "");
     stdout.flush();
     ProgressBar bar = new ProgressBar(System.err, "steps", settings.steps(), !noProgress, System::nanoTime);
-    RunInfo info = FieldTrainer.builder().setData(images).setSettings(settings).setRunDir(out)
+    FieldTrainer.Builder trainer = FieldTrainer.builder().setData(images).setSettings(settings).setRunDir(out);
+    if (initFrom != null) {
+      trainer.optInitFrom(initFrom);
+    }
+    RunInfo info = trainer
         .optListener(new TrainingListener() {
           @Override
           public void onStep(long step, long total, double loss, double gradNorm, double lr) {
@@ -153,6 +176,39 @@ final class TrainCommand implements Callable<Integer> {
     stdout.printf(Locale.ROOT, "done: %d steps, %d parameters; loss curve %s; next: fieldline export %s --out "
         + "MODEL_DIR%n", settings.steps(), info.parameters(), out.resolve("loss.png"), out);
     return 0;
+  }
+
+  /**
+   * Whether the run is class-conditional: as flagged; else as the run being resumed was started; else on for PFGM++
+   * on labelled data.
+   */
+  private TrainSettings.Labels labelsFor(TrainSettings settings, Dataset images) {
+    double dropout = or(labelDropout, TrainSettings.DEFAULT_LABEL_DROPOUT);
+    boolean on;
+    if (labels != null) {
+      on = labels;
+    } else if (java.nio.file.Files.exists(out.resolve(RunInfo.FILE))) {
+      TrainSettings.Labels existing = RunInfo.read(out).settings().labels();
+      on = existing != null;
+      dropout = labelDropout == null && existing != null ? existing.dropout() : dropout;
+    } else {
+      on = images.labelled() && settings.kind().equals("pfgmpp");
+    }
+    if (!on) {
+      if (labelDropout != null) {
+        throw new Fieldline.UsageException("--label-dropout is for class-conditional runs (--labels)");
+      }
+      return null;
+    }
+    if (!images.labelled()) {
+      throw new Fieldline.UsageException(images.source() + " has no class labels (an IDX file needs its labels-idx1 "
+          + "sibling, an image folder one subfolder per class); use --no-labels");
+    }
+    try {
+      return new TrainSettings.Labels(images.classes(), dropout);
+    } catch (IllegalArgumentException e) {
+      throw new Fieldline.UsageException(e.getMessage());
+    }
   }
 
   private static <T> T or(T value, T fallback) {

@@ -67,7 +67,8 @@ public final class BundleExporter {
     network.addProperty("parameters", info.parameters());
     network.addProperty("opset", OnnxGraph.OPSET);
     network.addProperty("inputs", "x float[batch, " + config.shape().size() + "], cond float[batch] ("
-        + (config.pfgm() ? "z" : "sigma") + ")");
+        + (config.pfgm() ? "z" : "sigma") + ")" + (config.conditional() ? ", label int64[batch] (class index, "
+        + config.classes() + " = no label)" : ""));
     network.addProperty("output", "out float[batch, " + config.outputSize() + "]");
     JsonObject training = new JsonObject();
     training.addProperty("steps", checkpoint.step());
@@ -76,7 +77,8 @@ public final class BundleExporter {
     training.addProperty("settings", info.settings().fingerprint());
     training.addProperty("seconds", trainingSeconds(runDir));
     ModelBundle bundle = new ModelBundle(ModelBundle.FORMAT, name, version, info.settings().kind(), info.shape(),
-        info.physics(), network, training, ModelBundle.sha256(out.resolve(ModelBundle.WEIGHTS)), null);
+        info.physics(), network, training, ModelBundle.sha256(out.resolve(ModelBundle.WEIGHTS)), null,
+        info.settings().conditional() ? info.settings().labels().classes() : null);
     bundle.write(out);
     if (Files.exists(runDir.resolve("loss.png"))) {
       Files.copy(runDir.resolve("loss.png"), out.resolve("loss.png"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);

@@ -28,6 +28,7 @@ import io.fieldline.trainer.internal.TrainingBatch;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -49,12 +50,14 @@ public final class FieldTrainer {
   private final TrainSettings settings;
   private final Path runDir;
   private final TrainingListener listener;
+  private final Path initFrom;
 
   private FieldTrainer(Builder b) {
     this.data = b.data;
     this.settings = b.settings;
     this.runDir = b.runDir;
     this.listener = b.listener;
+    this.initFrom = b.initFrom;
   }
 
   public static Builder builder() {
@@ -75,8 +78,9 @@ public final class FieldTrainer {
     TrainSettings s = info.settings();
     NetConfig defaults = NetConfig.small(info.shape(), s.kind().equals("pfgm"));
     TrainSettings.Architecture a = s.architecture();
-    return a == null ? defaults.with(s.width(), null, 0, false)
+    NetConfig net = a == null ? defaults.with(s.width(), null, 0, false)
         : defaults.with(s.width(), a.levels(), a.blocks(), a.attention());
+    return net.withClasses(s.conditional() ? s.labels().classes().size() : 0);
   }
 
   /**
@@ -103,6 +107,14 @@ public final class FieldTrainer {
    */
   public RunInfo train() throws IOException {
     TrainSettings settings = withoutDefaults(this.settings, data.shape());
+    if (settings.conditional() && !data.labelled()) {
+      throw new IllegalArgumentException(data.source() + " has no class labels (an IDX file needs its labels-idx1 "
+          + "sibling, an image folder one subfolder per class)");
+    }
+    if (settings.conditional() && !settings.labels().classes().equals(data.classes())) {
+      throw new IllegalArgumentException("the run's classes " + settings.labels().classes() + " are not the data's "
+          + data.classes());
+    }
     Files.createDirectories(runDir);
     RunInfo info;
     Path checkpointFile = runDir.resolve(CHECKPOINT);
@@ -112,12 +124,23 @@ public final class FieldTrainer {
         throw new IllegalArgumentException(runDir + " holds a run with other settings (" + info.settings().fingerprint()
             + "); use a new --out or the same settings");
       }
+      if (initFrom != null && !Files.exists(checkpointFile)) {
+        throw new IllegalArgumentException(runDir + " already holds a run; --init-from starts a new one (use a new "
+            + "--out)");
+      }
       info = new RunInfo(settings, info.shape(), info.physics(), info.data(), info.images(), info.kernelDepth(),
-          info.parameters());
+          info.parameters(), info.initFrom());
     } else {
       Physics physics = physicsFor(settings, data);
       int m = physics instanceof PfgmPhysics ? PfgmPhysics.recommendedM(data.shape().size(), data.averageNorm()) : 0;
-      info = new RunInfo(settings, data.shape(), ModelBundle.physicsToJson(physics), data.source(), data.size(), m, 0);
+      info = new RunInfo(settings, data.shape(), ModelBundle.physicsToJson(physics), data.source(), data.size(), m, 0,
+          null);
+    }
+    WarmStart warm = null;
+    if (initFrom != null && !Files.exists(checkpointFile)) {
+      warm = WarmStart.check(initFrom, info, network(info));
+      info = new RunInfo(info.settings(), info.shape(), info.physics(), info.data(), info.images(), info.kernelDepth(),
+          info.parameters(), initFrom + " at step " + warm.checkpoint().step());
     }
     NetConfig config = network(info);
     Physics physics = info.toPhysics();
@@ -126,13 +149,10 @@ public final class FieldTrainer {
         : new PfgmppObjective((PfgmppPhysics) physics);
     try (NDManager manager = NDManager.newBaseManager(Device.cpu(), Networks.ENGINE)) {
       FieldNet net = Networks.create(config, manager, settings.seed());
-      for (var conv : net.zeroInitializedConvolutions()) {
-        for (var p : conv.getParameters()) {
-          p.getValue().getArray().muli(0); // the official init_scale = 0 for the output layer
-        }
+      for (var p : net.zeroInitializedParameters()) {
+        p.getArray().muli(0);
       }
-      info = new RunInfo(info.settings(), info.shape(), info.physics(), info.data(), info.images(), info.kernelDepth(),
-          Networks.parameterCount(net));
+      info = info.withParameters(Networks.parameterCount(net));
       info.write(runDir);
       try (Optimizer optimizer = new Optimizer(net.getParameters(), manager, 0.9f, 0.999f, 1e-8f)) {
         long step = 0;
@@ -141,6 +161,8 @@ public final class FieldTrainer {
           optimizer.restore(checkpoint.tensors());
           step = checkpoint.step();
           truncateLog(runDir.resolve("loss.csv"), step); // steps after the checkpoint will run again
+        } else if (warm != null) {
+          step = warm.apply(optimizer, runDir);
         }
         ParameterStore store = new ParameterStore(manager, false);
         Engine engine = Engine.getEngine(Networks.ENGINE);
@@ -150,7 +172,8 @@ public final class FieldTrainer {
           step++;
           double lr = settings.learningRate() * Math.min(1.0, (double) step / Math.max(1, settings.warmup()));
           double emaDecay = Math.min(settings.emaDecay(), (1.0 + step) / (10.0 + step));
-          TrainingBatch batch = objective.batch(images(step), settings.batch(), settings.seed(), step);
+          int[] picked = picks(step);
+          TrainingBatch batch = objective.batch(images(picked), settings.batch(), settings.seed(), step);
           double loss;
           double gradNorm;
           try (NDManager scope = manager.newSubManager()) {
@@ -159,9 +182,14 @@ public final class FieldTrainer {
             NDArray cond = scope.create(batch.cond(), new Shape(batch.size()));
             NDArray target = scope.create(batch.targets(), new Shape(batch.size(), config.outputSize()));
             NDArray weights = scope.create(batch.weights(), new Shape(batch.size(), 1));
+            NDList inputs = new NDList(x, cond);
+            if (config.conditional()) {
+              inputs.add(scope.create(FieldNet.oneHot(labels(picked, batch.size(), step), config.classes()),
+                  new Shape(batch.size(), config.classes())));
+            }
             NDArray lossArray;
             try (GradientCollector collector = engine.newGradientCollector()) {
-              NDArray out = net.forward(store, new NDList(x, cond), true).singletonOrThrow();
+              NDArray out = net.forward(store, inputs, true).singletonOrThrow();
               lossArray = out.sub(target).square().sum(new int[] {1}, true).mul(weights).mean()
                   .mul(config.pfgm() ? 0.5f : 1f);
               collector.backward(lossArray);
@@ -199,6 +227,41 @@ public final class FieldTrainer {
     return info;
   }
 
+  /** A checked warm-start source: its checkpoint, to be applied once the new network exists. */
+  private record WarmStart(Path source, Checkpoint checkpoint) {
+    static WarmStart check(Path source, RunInfo target, NetConfig targetNet) throws IOException {
+      RunInfo from = RunInfo.read(source);
+      Path file = source.resolve(CHECKPOINT);
+      if (!Files.exists(file)) {
+        throw new IllegalArgumentException(source + " has no checkpoint to start from");
+      }
+      NetConfig fromNet = network(from).withClasses(targetNet.classes());
+      if (!from.settings().kind().equals(target.settings().kind()) || !from.shape().equals(target.shape())
+          || !from.physics().equals(target.physics()) || !fromNet.describe().equals(targetNet.describe())) {
+        throw new IllegalArgumentException("--init-from " + source + " holds another network or physics ("
+            + from.settings().kind() + ", " + from.shape() + ", " + network(from).describe() + ", " + from.physics()
+            + "); a warm start needs the same kind, D, image shape and architecture (only class labels may be added)");
+      }
+      return new WarmStart(source, Checkpoint.read(file));
+    }
+
+    /** Loads the source's state into the new network and returns the step training goes on from. */
+    long apply(Optimizer optimizer, Path runDir) throws IOException {
+      List<String> fresh = optimizer.restoreMatching(checkpoint.tensors());
+      for (String name : fresh) {
+        if (!name.contains("label_embed")) {
+          throw new IllegalStateException("--init-from " + source + " lacks parameter " + name);
+        }
+      }
+      Path from = source.resolve("loss.csv");
+      if (Files.exists(from)) {
+        Files.copy(from, runDir.resolve("loss.csv"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        truncateLog(runDir.resolve("loss.csv"), checkpoint.step());
+      }
+      return checkpoint.step();
+    }
+  }
+
   /** Drops loss.csv lines of steps after {@code step} (done before a crash, after the last checkpoint). */
   private static void truncateLog(Path csv, long step) throws IOException {
     if (!Files.exists(csv)) {
@@ -227,13 +290,37 @@ public final class FieldTrainer {
         java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
   }
 
-  /** The images of a step: counter-based uniform draws (with replacement) from the data set. */
-  private double[][] images(long step) {
+  /** The images of a step, as data indices: counter-based uniform draws (with replacement) from the data set. */
+  private int[] picks(long step) {
     int count = settings.kind().equals("pfgm") ? settings.charges() : settings.batch();
     SampleRandom random = new SampleRandom(settings.seed(), step, 1);
-    double[][] out = new double[count][];
+    int[] out = new int[count];
     for (int i = 0; i < count; i++) {
-      out[i] = data.images()[(int) (random.nextDouble() * data.size())];
+      out[i] = (int) (random.nextDouble() * data.size());
+    }
+    return out;
+  }
+
+  private double[][] images(int[] picked) {
+    double[][] out = new double[picked.length][];
+    for (int i = 0; i < picked.length; i++) {
+      out[i] = data.images()[picked[i]];
+    }
+    return out;
+  }
+
+  /**
+   * The class labels of a step's first {@code rows} images, each replaced by "no label" (index {@code classes}) with
+   * probability {@code labelDropout}, from its own counter-based stream (so the data order is the unconditional
+   * run's).
+   */
+  private int[] labels(int[] picked, int rows, long step) {
+    int classes = settings.labels().classes().size();
+    SampleRandom random = new SampleRandom(settings.seed() ^ 0x4c4142454cL, step, 2);
+    int[] out = new int[rows];
+    for (int i = 0; i < rows; i++) {
+      boolean drop = random.nextDouble() < settings.labels().dropout();
+      out[i] = drop ? classes : data.labels()[picked[i]];
     }
     return out;
   }
@@ -244,6 +331,7 @@ public final class FieldTrainer {
     private TrainSettings settings;
     private Path runDir;
     private TrainingListener listener = new TrainingListener() {};
+    private Path initFrom;
 
     private Builder() {}
 
@@ -262,6 +350,18 @@ public final class FieldTrainer {
     /** The run directory (created; resumed if it holds a checkpoint). Required. */
     public Builder setRunDir(Path runDir) {
       this.runDir = Objects.requireNonNull(runDir, "runDir");
+      return this;
+    }
+
+    /**
+     * Warm start: a new run begins from the checkpoint of {@code sourceRunDir} (weights, EMA, Adam moments and its
+     * step count, so the learning-rate warm-up and the EMA go on where they were), which must hold the same network,
+     * kind and physics except for class conditioning; the parameters the source lacks (the label embedding) start at
+     * zero, so the network starts as the source's. Its loss history is copied so the curve shows the whole training.
+     * Ignored when the run directory already holds a checkpoint (a resume).
+     */
+    public Builder optInitFrom(Path sourceRunDir) {
+      this.initFrom = Objects.requireNonNull(sourceRunDir, "sourceRunDir");
       return this;
     }
 

@@ -22,13 +22,19 @@ import java.nio.file.Path;
  * @param images how many training images
  * @param kernelDepth PFGM's perturbation depth M (0 for PFGM++)
  * @param parameters trainable values of the network
+ * @param initFrom where the run was warm-started from ({@code RUN_DIR at step N}), or null for a fresh start
  */
 public record RunInfo(TrainSettings settings, ImageShape shape, JsonObject physics, String data, int images,
-    int kernelDepth, long parameters) {
+    int kernelDepth, long parameters, String initFrom) {
   /** The file name inside a run directory. */
   public static final String FILE = "run.json";
   private static final Gson GSON = new GsonBuilder().setPrettyPrinting().serializeSpecialFloatingPointValues()
       .disableHtmlEscaping().create();
+
+  /** This description with another parameter count. */
+  public RunInfo withParameters(long newParameters) {
+    return new RunInfo(settings, shape, physics, data, images, kernelDepth, newParameters, initFrom);
+  }
 
   /** The physics object. */
   public Physics toPhysics() {

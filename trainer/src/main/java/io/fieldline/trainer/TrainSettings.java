@@ -20,10 +20,39 @@ import java.util.Locale;
  * @param zExp PFGM only: the sampler's z_exp written into the bundle (0 = off)
  * @param checkpointEvery steps between checkpoints
  * @param architecture levels, blocks and attention of the network; null: the default for the data's shape
+ * @param labels the class labels the network is conditioned on; null: unconditional
  */
 public record TrainSettings(String kind, double augmentedDimensions, long steps, int batch, int charges,
     double learningRate, long warmup, double emaDecay, double clip, long seed, int width, double zExp,
-    long checkpointEvery, Architecture architecture) {
+    long checkpointEvery, Architecture architecture, Labels labels) {
+
+  /** The default share of rows trained with "no label" (classifier-free guidance needs both fields). */
+  public static final double DEFAULT_LABEL_DROPOUT = 0.1;
+
+  /**
+   * Class conditioning: the network takes a class label, trained with the data's labels; a share {@code dropout} of
+   * rows per step get "no label" instead, so the one network learns the conditional and the unconditional field
+   * (classifier-free guidance mixes the two at sampling time).
+   *
+   * @param classes the class names in index order (1..1000 of them)
+   * @param dropout share of rows trained without their label, in [0, 1)
+   */
+  public record Labels(java.util.List<String> classes, double dropout) {
+    public Labels {
+      if (classes == null || classes.isEmpty() || classes.size() > 1000) {
+        throw new IllegalArgumentException("a conditional run needs 1..1000 class names, got "
+            + (classes == null ? 0 : classes.size()));
+      }
+      classes = java.util.List.copyOf(classes);
+      if (!(dropout >= 0 && dropout < 1)) {
+        throw new IllegalArgumentException("label dropout must be in [0, 1), got " + dropout);
+      }
+    }
+
+    String fingerprint() {
+      return String.format(Locale.ROOT, " classes=%d labelDropout=%s", classes.size(), dropout);
+    }
+  }
 
   /**
    * The network's shape beyond its width. Each field may be left at "default" (null levels, 0 blocks), which means
@@ -89,7 +118,7 @@ public record TrainSettings(String kind, double augmentedDimensions, long steps,
       double learningRate, long warmup, double emaDecay, double clip, long seed, int width, double zExp,
       long checkpointEvery) {
     this(kind, augmentedDimensions, steps, batch, charges, learningRate, warmup, emaDecay, clip, seed, width, zExp,
-        checkpointEvery, null);
+        checkpointEvery, null, null);
   }
 
   public TrainSettings {
@@ -130,6 +159,11 @@ public record TrainSettings(String kind, double augmentedDimensions, long steps,
       throw new IllegalArgumentException("z_exp must be >= 0, got " + zExp);
     }
     positive("checkpointEvery", checkpointEvery);
+    if (labels != null && kind.equals("pfgm")) {
+      throw new IllegalArgumentException("class-conditional training is built for PFGM++ only so far (PFGM's target "
+          + "is the field of a batch of charges, which would have to be drawn per class); use --kind pfgmpp or "
+          + "--no-labels");
+    }
   }
 
   private static void positive(String name, long value) {
@@ -149,18 +183,30 @@ public record TrainSettings(String kind, double augmentedDimensions, long steps,
   public String fingerprint() {
     return String.format(Locale.ROOT, "kind=%s D=%s batch=%d charges=%d lr=%s warmup=%d ema=%s clip=%s seed=%d "
             + "width=%d zExp=%s", kind, augmentedDimensions, batch, charges, learningRate, warmup, emaDecay, clip, seed,
-        width, zExp) + (architecture == null ? "" : architecture.fingerprint());
+        width, zExp) + (architecture == null ? "" : architecture.fingerprint())
+        + (labels == null ? "" : labels.fingerprint());
+  }
+
+  /** True when the network is conditioned on class labels. */
+  public boolean conditional() {
+    return labels != null;
+  }
+
+  /** A copy with other labels (null: unconditional). */
+  public TrainSettings withLabels(Labels newLabels) {
+    return new TrainSettings(kind, augmentedDimensions, steps, batch, charges, learningRate, warmup, emaDecay, clip,
+        seed, width, zExp, checkpointEvery, architecture, newLabels);
   }
 
   /** A copy with another architecture (null: the default for the data's shape). */
   public TrainSettings withArchitecture(Architecture newArchitecture) {
     return new TrainSettings(kind, augmentedDimensions, steps, batch, charges, learningRate, warmup, emaDecay, clip,
-        seed, width, zExp, checkpointEvery, newArchitecture);
+        seed, width, zExp, checkpointEvery, newArchitecture, labels);
   }
 
   /** A copy with another step count. */
   public TrainSettings withSteps(long newSteps) {
     return new TrainSettings(kind, augmentedDimensions, newSteps, batch, charges, learningRate, warmup, emaDecay, clip,
-        seed, width, zExp, checkpointEvery, architecture);
+        seed, width, zExp, checkpointEvery, architecture, labels);
   }
 }

@@ -185,6 +185,64 @@ class FieldTrainerTest {
   }
 
   @Test
+  void shouldWarmStartAConditionalRunFromAnUnconditionalCheckpoint() throws Exception {
+    Dataset data = toy(64).withLabels(java.util.stream.IntStream.range(0, 64).map(i -> i % 2).toArray(),
+        List.of("left", "top"));
+    Path plain = dir.resolve("plain");
+    train(data, tiny("pfgmpp", 3), plain);
+    TrainSettings conditional = tiny("pfgmpp", 6).withLabels(new TrainSettings.Labels(List.of("left", "top"), 0.1));
+    Path run = dir.resolve("conditional");
+    RunInfo info = FieldTrainer.builder().setData(data).setSettings(conditional).setRunDir(run).optInitFrom(plain)
+        .build().train();
+    assertEquals(plain + " at step 3", info.initFrom());
+    assertEquals(6, losses(run).length, "the source's 3 steps and 3 more: the loss history continues");
+    double[] before = losses(plain);
+    for (int i = 0; i < 3; i++) {
+      assertEquals(before[i], losses(run)[i]);
+    }
+    ModelBundle bundle = BundleExporter.export(run, dir.resolve("conditional-model"), "toy-cond", "1");
+    assertEquals(List.of("left", "top"), bundle.classes());
+    // The other network shape is refused, naming what differs.
+    TrainSettings wider = new TrainSettings("pfgmpp", 16, 6, 8, 8, 2e-3, 2, 0.9, 0, 5, 16, 0, 3)
+        .withLabels(conditional.labels());
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> FieldTrainer.builder()
+        .setData(data).setSettings(wider).setRunDir(dir.resolve("wider")).optInitFrom(plain).build().train());
+    assertTrue(e.getMessage().contains("another network"), e.getMessage());
+    // Labels the data does not have are refused.
+    assertThrows(IllegalArgumentException.class, () -> train(toy(64), conditional, dir.resolve("unlabelled")));
+  }
+
+  @Test
+  void shouldDrawEachRequestedGaussianThroughOnnxRuntimeAfterConditionalTraining() throws Exception {
+    Dataset data = ToySets.generate("gaussians", 4000, 0);
+    TrainSettings settings = new TrainSettings("pfgmpp", 128, 400, 128, 128, 2e-3, 50, 0.99, 0, 0, 16, 0, 400)
+        .withLabels(new TrainSettings.Labels(data.classes(), 0.1));
+    Path run = dir.resolve("gaussians-cond");
+    train(data, settings, run);
+    Path bundleDir = dir.resolve("gaussians-cond-model");
+    BundleExporter.export(run, bundleDir, "gaussians-cond", "1");
+    int n = 400;
+    int onMode = 0;
+    int[] hits = new int[8];
+    try (OnnxFieldModel model = OnnxFieldModel.load(bundleDir, "cpu")) {
+      assertEquals(8, model.classes().size());
+      List<SampleResult> results = Flows.sampleAll(List.of(model), model.defaultSampler(), "t", 0, i -> i % 8, n, 64,
+          done -> { });
+      for (SampleResult r : results) {
+        int k = r.task().label();
+        double a = 2 * Math.PI * k / 8;
+        double d = Math.hypot(r.x()[0] - 0.8 * Math.cos(a), r.x()[1] - 0.8 * Math.sin(a));
+        if (d < 0.2) { // 4 standard deviations of mode k, and 0.61 from the next mode
+          onMode++;
+          hits[k]++;
+        }
+      }
+    }
+    String stats = onMode + " of " + n + " on their requested mode; per class " + java.util.Arrays.toString(hits);
+    assertTrue(onMode >= 0.9 * n, stats);
+  }
+
+  @Test
   void shouldExportABundleThatServesAndRefuseAFlippedByte() throws Exception {
     for (String kind : new String[] {"pfgm", "pfgmpp"}) {
       Path run = dir.resolve("export-" + kind);

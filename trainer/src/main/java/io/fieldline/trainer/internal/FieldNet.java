@@ -21,6 +21,12 @@ import java.util.List;
  * [B, N + 1] (PFGM: v_x then v_z) or [B, N] (PFGM++: the denoised image). The same contract as
  * {@link io.fieldline.core.FieldModel}, so an exported network drops into the engine.
  *
+ * <p>Class-conditional networks ({@link NetConfig#classes()} > 0) take a third input: in DJL a one-hot label
+ * [B, classes] (an all-zero row is "no label"), in ONNX {@code label int64[B]} with index {@code classes} as "no
+ * label". As EDM maps labels, a bias-free linear map of the label is added to the sinusoidal noise embedding before
+ * the embedding MLP. It starts at zero, so a network warm-started from an unconditional checkpoint computes exactly
+ * that network for every label, and "no label" stays the unconditional field forever (its embedding is zero).
+ *
  * <p>Inside: input scaling c_in = 1 / sqrt(s^2 + sigma_data^2) with s = sigma (PFGM++) or s = sqrt(pi/2) z, the
  * per-pixel noise level of PFGM's kernel at height z (PFGM feeds raw x in the official code; at z = 40 its pixels
  * reach ~50, which a small network handles badly); noise embedding of ln(cond)/4 with fixed sinusoids; a U-Net;
@@ -33,6 +39,7 @@ public final class FieldNet extends AbstractBlock {
 
   private final NetConfig config;
   private final float[] frequencies = new float[HALF];
+  private final Linear labelEmbed;
   private final Linear embed1;
   private final Linear embed2;
   private final Conv2d convIn;
@@ -87,6 +94,10 @@ public final class FieldNet extends AbstractBlock {
     normOut = addChildBlock("norm_out", new GroupNorm(ch, config.groups()));
     convOut = addChildBlock("conv_out", Layers.conv(config.shape().channels(), 3, 1));
     convOutZ = config.pfgm() ? addChildBlock("conv_out_z", Layers.conv(1, 3, 1)) : null;
+    // Last, because DJL numbers child blocks in order: the other parameters keep the names an unconditional
+    // checkpoint has, which is what a warm start matches them by.
+    labelEmbed = config.conditional()
+        ? addChildBlock("label_embed", Linear.builder().setUnits(2 * HALF).optBias(false).build()) : null;
   }
 
   public NetConfig config() {
@@ -94,10 +105,12 @@ public final class FieldNet extends AbstractBlock {
   }
 
   /**
-   * The convolutions the trainer zero-initializes (the official init_scale = 0): the output layers, and the attention
-   * projection, so a new attention block starts as a scaled identity.
+   * Every parameter the trainer sets to zero at initialization: the output convolutions (the official
+   * init_scale = 0), the attention projection (so a new attention block starts as a scaled identity) and the label
+   * embedding (so a conditional network starts as the unconditional one).
    */
-  public List<Conv2d> zeroInitializedConvolutions() {
+  public List<ai.djl.nn.Parameter> zeroInitializedParameters() {
+    List<ai.djl.nn.Parameter> params = new ArrayList<>();
     List<Conv2d> convs = new ArrayList<>(List.of(convOut));
     if (convOutZ != null) {
       convs.add(convOutZ);
@@ -105,7 +118,27 @@ public final class FieldNet extends AbstractBlock {
     if (attention != null) {
       convs.add(attention.projection());
     }
-    return convs;
+    for (Conv2d conv : convs) {
+      conv.getParameters().forEach(p -> params.add(p.getValue()));
+    }
+    if (labelEmbed != null) {
+      labelEmbed.getParameters().forEach(p -> params.add(p.getValue()));
+    }
+    return params;
+  }
+
+  /**
+   * One-hot rows for class indices, the DJL network's label input; an index outside 0..classes-1 (the "no label"
+   * index {@code classes}) gives a zero row.
+   */
+  public static float[] oneHot(int[] labels, int classes) {
+    float[] out = new float[labels.length * classes];
+    for (int i = 0; i < labels.length; i++) {
+      if (labels[i] >= 0 && labels[i] < classes) {
+        out[i * classes + labels[i]] = 1f;
+      }
+    }
+    return out;
   }
 
   @Override
@@ -120,6 +153,9 @@ public final class FieldNet extends AbstractBlock {
     NDArray cNoise = s.log().mul(0.25f);
     NDArray args = cNoise.mul(x.getManager().create(frequencies).reshape(1, HALF));
     NDArray emb = NDArrays.concat(new NDList(args.sin(), args.cos()), 1);
+    if (labelEmbed != null) {
+      emb = emb.add(Layers.forward(labelEmbed, ps, inputs.get(2), training));
+    }
     emb = Layers.forward(embed2, ps, Layers.silu(Layers.forward(embed1, ps, emb, training)), training);
 
     var shape = config.shape();
@@ -166,7 +202,10 @@ public final class FieldNet extends AbstractBlock {
     return new NDList(x.mul(cSkip).add(f.mul(cOut)));
   }
 
-  /** Writes the network as an ONNX graph with inputs {@code x} [batch, N], {@code cond} [batch], output {@code out}. */
+  /**
+   * Writes the network as an ONNX graph with inputs {@code x} [batch, N], {@code cond} [batch] and, for a conditional
+   * network, {@code label} int64 [batch] (class index, or {@code classes} for no label); output {@code out}.
+   */
   public OnnxGraph export() {
     var shape = config.shape();
     int n = shape.size();
@@ -182,6 +221,10 @@ public final class FieldNet extends AbstractBlock {
     String args = g.op("Mul", List.of(cNoise, g.floats("freq", frequencies, 1, HALF)));
     String emb = g.op("Concat", List.of(g.op("Sin", List.of(args)), g.op("Cos", List.of(args))),
         OnnxGraph.integer("axis", 1));
+    if (labelEmbed != null) {
+      String label = g.inputInt64("label", "batch");
+      emb = g.op("Add", List.of(emb, g.op("Gather", List.of(labelTable(g), label), OnnxGraph.integer("axis", 0))));
+    }
     emb = Layers.linear(g, embed2, Layers.silu(g, Layers.linear(g, embed1, emb)));
 
     String h = g.op("Reshape", List.of(g.op("Mul", List.of(x, cIn)),
@@ -233,6 +276,19 @@ public final class FieldNet extends AbstractBlock {
       g.output("out", "batch", n);
     }
     return g;
+  }
+
+  /** The label embedding as a [classes + 1, 2 HALF] table whose last row ("no label") is zero. */
+  private String labelTable(OnnxGraph g) {
+    int classes = config.classes();
+    float[] w = Layers.values(labelEmbed, "weight"); // [2 HALF, classes]
+    float[] table = new float[(classes + 1) * 2 * HALF];
+    for (int c = 0; c < classes; c++) {
+      for (int j = 0; j < 2 * HALF; j++) {
+        table[c * 2 * HALF + j] = w[j * classes + c];
+      }
+    }
+    return g.floats("label_table", table, classes + 1, 2 * HALF);
   }
 
   /**
@@ -303,6 +359,9 @@ public final class FieldNet extends AbstractBlock {
     long batch = inputShapes[0].get(0);
     var shape = config.shape();
     Shape e = new Shape(batch, config.embedding());
+    if (labelEmbed != null) {
+      labelEmbed.initialize(manager, dataType, new Shape(batch, config.classes()));
+    }
     embed1.initialize(manager, dataType, new Shape(batch, 2 * HALF));
     embed2.initialize(manager, dataType, e);
     long hh = shape.height();

@@ -17,10 +17,17 @@ import io.fieldline.core.ImageShape;
  * @param embedding embedding width
  * @param sigmaData EDM's sigma_data (input scaling for both kinds)
  * @param attention true: a self-attention block at the lowest resolution
+ * @param classes number of class labels the network is conditioned on; 0: unconditional
  */
 public record NetConfig(ImageShape shape, boolean pfgm, int base, int[] mult, int blocks, int groups, int embedding,
-    double sigmaData, boolean attention) {
+    double sigmaData, boolean attention, int classes) {
+  /** Most class labels a network takes. */
+  public static final int MAX_CLASSES = 1000;
+
   public NetConfig {
+    if (classes < 0 || classes > MAX_CLASSES) {
+      throw new IllegalArgumentException("classes must be in 0.." + MAX_CLASSES + ", got " + classes);
+    }
     if (base < 1 || blocks < 1 || groups < 1 || embedding < 2 || mult.length < 1) {
       throw new IllegalArgumentException("invalid network configuration");
     }
@@ -50,8 +57,8 @@ public record NetConfig(ImageShape shape, boolean pfgm, int base, int[] mult, in
    */
   public static NetConfig small(ImageShape shape, boolean pfgm) {
     return shape.height() % 4 == 0 && shape.width() % 4 == 0
-        ? new NetConfig(shape, pfgm, 32, new int[] {1, 2, 2}, 1, 8, 128, 0.5, false)
-        : new NetConfig(shape, pfgm, 32, new int[] {1}, 2, 8, 128, 0.5, false);
+        ? new NetConfig(shape, pfgm, 32, new int[] {1, 2, 2}, 1, 8, 128, 0.5, false, 0)
+        : new NetConfig(shape, pfgm, 32, new int[] {1}, 2, 8, 128, 0.5, false, 0);
   }
 
   /**
@@ -60,14 +67,25 @@ public record NetConfig(ImageShape shape, boolean pfgm, int base, int[] mult, in
    */
   public NetConfig with(int newBase, int[] newMult, int newBlocks, boolean newAttention) {
     return new NetConfig(shape, pfgm, newBase > 0 ? newBase : base, newMult != null ? newMult.clone() : mult,
-        newBlocks > 0 ? newBlocks : blocks, groups, embedding, sigmaData, newAttention);
+        newBlocks > 0 ? newBlocks : blocks, groups, embedding, sigmaData, newAttention, classes);
+  }
+
+  /** This configuration conditioned on {@code newClasses} class labels (0: unconditional). */
+  public NetConfig withClasses(int newClasses) {
+    return new NetConfig(shape, pfgm, base, mult, blocks, groups, embedding, sigmaData, attention, newClasses);
+  }
+
+  /** True when the network takes a class label. */
+  public boolean conditional() {
+    return classes > 0;
   }
 
   /** How the architecture reads in a model card. */
   public String describe() {
     return "U-Net, GroupNorm, SiLU, sinusoidal embedding of ln(cond)/4; widths " + base + "x"
         + java.util.Arrays.toString(mult) + ", " + blocks + " block(s) per level"
-        + (attention ? ", self-attention at the lowest resolution" : "");
+        + (attention ? ", self-attention at the lowest resolution" : "")
+        + (classes > 0 ? ", class label (" + classes + " classes) embedded into the noise embedding" : "");
   }
 
   /** The output length per sample. */

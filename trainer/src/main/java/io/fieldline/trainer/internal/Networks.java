@@ -23,7 +23,10 @@ public final class Networks {
     FieldNet net = new FieldNet(config);
     net.setInitializer(new XavierInitializer(XavierInitializer.RandomType.UNIFORM, XavierInitializer.FactorType.IN, 1f),
         Parameter.Type.WEIGHT);
-    net.initialize(manager, DataType.FLOAT32, new Shape(1, config.shape().size()), new Shape(1));
+    Shape[] inputs = config.conditional()
+        ? new Shape[] {new Shape(1, config.shape().size()), new Shape(1), new Shape(1, config.classes())}
+        : new Shape[] {new Shape(1, config.shape().size()), new Shape(1)};
+    net.initialize(manager, DataType.FLOAT32, inputs);
     return net;
   }
 

@@ -42,12 +42,22 @@ public final class OnnxGraph {
     return name;
   }
 
+  /** Declares an int64 graph input (class labels). */
+  public String inputInt64(String name, Object... dims) {
+    graph.addInput(valueInfo(name, TensorProto.DataType.INT64, dims));
+    return name;
+  }
+
   /** Declares a float graph output. */
   public void output(String name, Object... dims) {
     graph.addOutput(valueInfo(name, dims));
   }
 
   private static ValueInfoProto valueInfo(String name, Object... dims) {
+    return valueInfo(name, TensorProto.DataType.FLOAT, dims);
+  }
+
+  private static ValueInfoProto valueInfo(String name, TensorProto.DataType elementType, Object... dims) {
     TensorShapeProto.Builder shape = TensorShapeProto.newBuilder();
     for (Object d : dims) {
       TensorShapeProto.Dimension.Builder b = TensorShapeProto.Dimension.newBuilder();
@@ -59,7 +69,7 @@ public final class OnnxGraph {
       shape.addDim(b);
     }
     TypeProto type = TypeProto.newBuilder().setTensorType(
-        TypeProto.Tensor.newBuilder().setElemType(TensorProto.DataType.FLOAT.getNumber()).setShape(shape)).build();
+        TypeProto.Tensor.newBuilder().setElemType(elementType.getNumber()).setShape(shape)).build();
     return ValueInfoProto.newBuilder().setName(name).setType(type).build();
   }
 

@@ -125,6 +125,33 @@ public final class Optimizer implements AutoCloseable {
     }
   }
 
+  /**
+   * Restores the parameters that {@code snapshot} holds with the same name and size (value, EMA and moments) and
+   * leaves the others as they are: a warm start of a network that adds parameters to the snapshot's.
+   *
+   * @return the names of the parameters left as they were
+   * @throws IllegalStateException if a parameter is in the snapshot with another size
+   */
+  public List<String> restoreMatching(Map<String, float[][]> snapshot) {
+    List<String> kept = new ArrayList<>();
+    for (Pair<String, Parameter> p : parameters) {
+      float[][] s = snapshot.get(p.getKey());
+      if (s == null) {
+        kept.add(p.getKey());
+        continue;
+      }
+      if (s[0].length != p.getValue().getArray().size()) {
+        throw new IllegalStateException("parameter " + p.getKey() + " has " + s[0].length + " values in the "
+            + "checkpoint and " + p.getValue().getArray().size() + " in the network");
+      }
+      p.getValue().getArray().set(s[0]);
+      ema.get(p.getKey()).set(s[1]);
+      m.get(p.getKey()).set(s[2]);
+      v.get(p.getKey()).set(s[3]);
+    }
+    return kept;
+  }
+
   /** Copies the EMA weights into the live parameters (for export; training must not continue afterwards). */
   public void loadEmaIntoParameters() {
     for (Pair<String, Parameter> p : parameters) {

@@ -45,6 +45,61 @@ class FieldNetExportTest {
   }
 
   @Test
+  void shouldMatchTheDjlBlockWithAClassLabelAndNoLabelRows() throws Exception {
+    NetConfig config = NetConfig.small(SHAPE, false).withClasses(10);
+    assertExportMatches(config, PfgmppPhysics.edmDefaults(784, 128), new double[] {0.002, 0.1, 1, 20, 80});
+  }
+
+  @Test
+  void shouldStartAConditionalNetworkExactlyAsTheUnconditionalOneForEveryLabel() throws Exception {
+    Physics physics = PfgmppPhysics.edmDefaults(784, 128);
+    try (NDManager manager = NDManager.newBaseManager(Device.cpu(), Networks.ENGINE)) {
+      FieldNet plain = Networks.create(NetConfig.small(SHAPE, false), manager, 7);
+      perturb(plain, new Random(4));
+      FieldNet conditional = Networks.create(NetConfig.small(SHAPE, false).withClasses(10), manager, 8);
+      for (var p : conditional.zeroInitializedParameters()) {
+        p.getArray().muli(0);
+      }
+      try (Optimizer from = new Optimizer(plain.getParameters(), manager, 0.9f, 0.999f, 1e-8f);
+          Optimizer to = new Optimizer(conditional.getParameters(), manager, 0.9f, 0.999f, 1e-8f)) {
+        java.util.List<String> fresh = to.restoreMatching(from.snapshot());
+        assertTrue(fresh.size() == 1 && fresh.get(0).contains("label_embed"), "only the label embedding is new: "
+            + fresh);
+      }
+      Random random = new Random(9);
+      int batch = 11;
+      double[][] x = new double[batch][784];
+      double[] cond = new double[batch];
+      int[] labels = new int[batch];
+      for (int i = 0; i < batch; i++) {
+        cond[i] = 0.002 * Math.pow(40000, i / (double) (batch - 1));
+        labels[i] = i < 10 ? i : io.fieldline.core.FieldModel.NO_LABEL;
+        for (int k = 0; k < 784; k++) {
+          x[i][k] = Math.sqrt(1 + cond[i] * cond[i]) * random.nextGaussian();
+        }
+      }
+      float[] expected = djlForward(plain, manager, x, cond, null);
+      float[] actual = djlForward(conditional, manager, x, cond, labels);
+      assertTrue(java.util.Arrays.equals(expected, actual), "DJL: every label gives the unconditional output");
+      Path plainBundle = export(plain, physics, false);
+      Path condBundle = export(conditional, physics, false, "conditional");
+      try (OnnxFieldModel a = OnnxFieldModel.load(plainBundle, "cpu");
+          OnnxFieldModel b = OnnxFieldModel.load(condBundle, "cpu")) {
+        double[][] outA = new double[batch][784];
+        double[][] outB = new double[batch][784];
+        a.evaluate(x, cond, outA, batch);
+        b.evaluate(x, cond, labels, outB, batch);
+        for (int i = 0; i < batch; i++) {
+          for (int k = 0; k < 784; k++) {
+            assertTrue(Math.abs(outA[i][k] - outB[i][k]) <= 1e-6 * (1 + Math.abs(outA[i][k])),
+                "ONNX row " + i + " (label " + labels[i] + ") value " + k + ": " + outA[i][k] + " vs " + outB[i][k]);
+          }
+        }
+      }
+    }
+  }
+
+  @Test
   void shouldGiveEachRowTheSameBitsWhateverItsBatchMates() throws Exception {
     Physics physics = PfgmppPhysics.edmDefaults(784, 128);
     try (NDManager manager = NDManager.newBaseManager(Device.cpu(), Networks.ENGINE)) {
@@ -86,12 +141,31 @@ class FieldNetExportTest {
   }
 
   private Path export(FieldNet net, Physics physics, boolean pfgm) throws Exception {
-    Path bundle = Files.createDirectories(dir.resolve(pfgm ? "pfgm" : "pfgmpp"));
+    return export(net, physics, pfgm, pfgm ? "pfgm" : "pfgmpp");
+  }
+
+  private Path export(FieldNet net, Physics physics, boolean pfgm, String name) throws Exception {
+    Path bundle = Files.createDirectories(dir.resolve(name));
     Files.write(bundle.resolve(ModelBundle.WEIGHTS), net.export().model("test", "export test").toByteArray());
+    int classes = net.config().classes();
     new ModelBundle(ModelBundle.FORMAT, "test", "1", pfgm ? "pfgm" : "pfgmpp", SHAPE,
         ModelBundle.physicsToJson(physics), new JsonObject(), new JsonObject(),
-        ModelBundle.sha256(bundle.resolve(ModelBundle.WEIGHTS)), null).write(bundle);
+        ModelBundle.sha256(bundle.resolve(ModelBundle.WEIGHTS)), null,
+        classes == 0 ? null : java.util.stream.IntStream.range(0, classes).mapToObj(c -> "class" + c).toList())
+        .write(bundle);
     return bundle;
+  }
+
+  /** Perturbs every parameter (the zero-ish biases, norms and zero-initialized layers) so each one matters. */
+  private static void perturb(FieldNet net, Random random) {
+    for (var p : net.getParameters()) {
+      NDArray a = p.getValue().getArray();
+      float[] v = a.toFloatArray();
+      for (int i = 0; i < v.length; i++) {
+        v[i] += (float) (0.05 * random.nextGaussian());
+      }
+      a.set(v);
+    }
   }
 
   private void assertExportMatches(boolean pfgm, Physics physics, double[] conds) throws Exception {
@@ -102,16 +176,8 @@ class FieldNetExportTest {
     boolean pfgm = config.pfgm();
     try (NDManager manager = NDManager.newBaseManager(Device.cpu(), Networks.ENGINE)) {
       FieldNet net = Networks.create(config, manager, 7);
-      // Perturb the zero-ish biases and norms so every parameter matters in the comparison.
       Random random = new Random(3);
-      for (var p : net.getParameters()) {
-        NDArray a = p.getValue().getArray();
-        float[] v = a.toFloatArray();
-        for (int i = 0; i < v.length; i++) {
-          v[i] += (float) (0.05 * random.nextGaussian());
-        }
-        a.set(v);
-      }
+      perturb(net, random);
       Path bundle = export(net, physics, pfgm);
       try (OnnxFieldModel onnx = OnnxFieldModel.load(bundle, "cpu")) {
         for (int batch : new int[] {1, 3, 64}) {
@@ -125,8 +191,18 @@ class FieldNetExportTest {
             }
           }
           double[][] viaOnnx = new double[batch][physics.outputDimension()];
-          onnx.evaluate(x, cond, viaOnnx, batch);
-          float[] viaDjl = djlForward(net, manager, x, cond);
+          int[] labels = null;
+          if (config.conditional()) { // every class and "no label", in mixed order
+            labels = new int[batch];
+            for (int i = 0; i < batch; i++) {
+              int c = (i * 7) % (config.classes() + 1);
+              labels[i] = c == config.classes() ? io.fieldline.core.FieldModel.NO_LABEL : c;
+            }
+            onnx.evaluate(x, cond, labels, viaOnnx, batch);
+          } else {
+            onnx.evaluate(x, cond, viaOnnx, batch);
+          }
+          float[] viaDjl = djlForward(net, manager, x, cond, labels);
           double worst = 0;
           double norm = 0;
           for (int i = 0; i < batch; i++) {
@@ -143,7 +219,7 @@ class FieldNetExportTest {
     }
   }
 
-  private static float[] djlForward(FieldNet net, NDManager manager, double[][] x, double[] cond) {
+  private static float[] djlForward(FieldNet net, NDManager manager, double[][] x, double[] cond, int[] labels) {
     int batch = x.length;
     float[] flat = new float[batch * 784];
     float[] c = new float[batch];
@@ -154,8 +230,16 @@ class FieldNetExportTest {
       c[i] = (float) cond[i];
     }
     try (NDManager step = manager.newSubManager()) {
-      NDList out = net.forward(new ParameterStore(step, false),
-          new NDList(step.create(flat, new Shape(batch, 784)), step.create(c, new Shape(batch))), false);
+      NDList inputs = new NDList(step.create(flat, new Shape(batch, 784)), step.create(c, new Shape(batch)));
+      int classes = net.config().classes();
+      if (classes > 0) {
+        int[] l = labels != null ? labels : new int[batch];
+        if (labels == null) {
+          java.util.Arrays.fill(l, io.fieldline.core.FieldModel.NO_LABEL);
+        }
+        inputs.add(step.create(FieldNet.oneHot(l, classes), new Shape(batch, classes)));
+      }
+      NDList out = net.forward(new ParameterStore(step, false), inputs, false);
       return out.singletonOrThrow().toFloatArray();
     }
   }
