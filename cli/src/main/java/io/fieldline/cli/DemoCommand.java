@@ -4,6 +4,7 @@ import io.fieldline.cli.internal.ProgressBar;
 import io.fieldline.cli.internal.RequestFollower;
 import io.fieldline.core.ImageShape;
 import io.fieldline.schemas.GeneratedImage;
+import io.fieldline.schemas.ClassRequest;
 import io.fieldline.schemas.GenerationRequest;
 import io.fieldline.schemas.GenerationStatus;
 import io.fieldline.schemas.RequestState;
@@ -54,8 +55,8 @@ final class DemoCommand implements Callable<Integer> {
   @Spec
   CommandSpec spec;
 
-  @Option(names = "--count", paramLabel = "N", defaultValue = "64", description = "Images to request, 1..10000. "
-      + "Default: ${DEFAULT-VALUE}.")
+  @Option(names = "--count", paramLabel = "N", defaultValue = "64", description = "Images to request, 1..10000; on a "
+      + "class-conditional model count / classes of each class (one grid row per class). Default: ${DEFAULT-VALUE}.")
   int count;
 
   @Option(names = {"-o", "--out"}, paramLabel = "DIR", defaultValue = "out/demo", description = "Where the PNGs and "
@@ -93,6 +94,10 @@ final class DemoCommand implements Callable<Integer> {
   @Option(names = "--no-progress", description = "Do not draw the progress bar.")
   boolean noProgress;
 
+  /** The model's classes (empty: unconditional), and the grid's columns (0: square). */
+  private List<String> classes = List.of();
+  private int columns;
+
   @Override
   public Integer call() throws Exception {
     PrintWriter stdout = spec.commandLine().getOut();
@@ -107,6 +112,7 @@ final class DemoCommand implements Callable<Integer> {
         throw new Fieldline.UsageException("no model '" + model + "' in " + modelsDir.toAbsolutePath().normalize()
             + " (use --models-dir, or --model fashion-mnist-exact for the exact field)");
       }
+      classes = catalog.load(catalog.resolve(model, null).get()).classes();
       Files.createDirectories(out);
       Path state = Files.createTempDirectory("fieldline-demo");
       long t0 = System.nanoTime();
@@ -146,8 +152,18 @@ final class DemoCommand implements Callable<Integer> {
       KafkaStreams streams, double startup) throws Exception {
     String id = "demo-" + System.currentTimeMillis();
     SamplerSpec sampler = solver == null ? null : SamplerSpec.newBuilder().setSolver(solver).setSteps(steps).build();
+    // A class-conditional model shows every class: count / classes images of each, one grid row per class.
+    ClassRequest perClass = null;
+    if (!classes.isEmpty()) {
+      int each = Math.max(1, count / classes.size());
+      Map<String, Integer> counts = new java.util.LinkedHashMap<>();
+      classes.forEach(c -> counts.put(c, each));
+      perClass = ClassRequest.newBuilder().setCounts(counts).build();
+      count = each * classes.size();
+      columns = each;
+    }
     GenerationRequest request = GenerationRequest.newBuilder().setRequestId(id).setModel(model).setCount(count)
-        .setSeed(seed).setSampler(sampler).build();
+        .setSeed(seed).setSampler(sampler).setClasses(perClass).build();
     long sent = System.nanoTime();
     try (KafkaProducer<String, GenerationRequest> producer = new KafkaProducer<>(Map.of(
         ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()), new StringSerializer(),
@@ -210,7 +226,8 @@ final class DemoCommand implements Callable<Integer> {
         break;
       }
     }
-    Files.write(out.resolve("grid.png"), ContactSheet.png(samples, shape, 0, 2, Map.of("Software", "Fieldline")));
+    Files.write(out.resolve("grid.png"), ContactSheet.png(samples, shape, columns, 2,
+        Map.of("Software", "Fieldline")));
   }
 
   private static <T extends org.apache.avro.specific.SpecificRecord> KafkaConsumer<String, T> consumer(

@@ -117,6 +117,25 @@ public final class Fieldline implements Runnable {
   }
 
   /** Bad input found after parsing (one line, exit status 2). */
+  /**
+   * {@code settings} with a --guidance flag applied (null: as they are), refused with a usage error when out of range
+   * or given for an unconditional model.
+   */
+  static io.fieldline.core.SamplerSettings withGuidance(io.fieldline.core.SamplerSettings settings, Double guidance,
+      io.fieldline.core.FieldModel model) {
+    if (guidance == null) {
+      return settings;
+    }
+    if (model.classes().isEmpty() && guidance != 1) {
+      throw new UsageException("--guidance needs a class-conditional model; " + model.name() + " is unconditional");
+    }
+    try {
+      return settings.withGuidance(guidance);
+    } catch (IllegalArgumentException e) {
+      throw new UsageException("--guidance: " + e.getMessage());
+    }
+  }
+
   public static final class UsageException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 

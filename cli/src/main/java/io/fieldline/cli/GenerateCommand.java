@@ -2,6 +2,7 @@ package io.fieldline.cli;
 
 import io.fieldline.cli.internal.NumberList;
 import io.fieldline.cli.internal.ProgressBar;
+import io.fieldline.core.ClassPlan;
 import io.fieldline.core.FieldModel;
 import io.fieldline.core.SamplerSettings;
 import io.fieldline.core.data.ToySets;
@@ -36,12 +37,16 @@ import picocli.CommandLine.Model.CommandSpec;
 @Command(name = "generate", mixinStandardHelpOptions = true, sortOptions = false,
     description = {
         "Generates images with the continuous-batching engine and writes one PNG per (seed, index).",
-        "An image depends only on (model, seed, index, sampler settings): the same flags always give the same bytes.",
+        "An image depends only on (model, seed, index, class, sampler settings): the same flags always give the same "
+            + "bytes.",
         "Each PNG carries model, seed, index, solver, steps and NFE in its text chunks.",
-        "Models of 2-D points (toy sets) write one points.csv (seed,index,x,y,nfe in seed, index order) instead, and "
+        "Models of 2-D points (toy sets) write one points.csv (seed,index,x,y,nfe[,class] in seed, index order) "
+            + "instead, and "
             + "--grid draws a scatter plot."},
     footer = {"", "Examples:",
         "  fieldline generate --seeds 0-63 --out out/ --grid out/grid.png",
+        "  fieldline generate --model models/fmnist-pfgmpp-cond --class sandal,sneaker --guidance 2 --seeds 0-63 "
+            + "--out out/shoes",
         "  fieldline generate --model exact:train-images-idx3-ubyte.gz --solver heun --steps 50 --seeds 0-9 --out out/",
         "  fieldline generate --model exact:fashion-mnist --kind pfgmpp --D 128 --solver edm --steps 18 --seeds 0-99 "
             + "--out out/"})
@@ -108,6 +113,19 @@ final class GenerateCommand implements Callable<Integer> {
       description = "RK45 absolute tolerance. Default: the same as --rtol.")
   Double atol;
 
+  @Option(names = "--class", paramLabel = "NAME|INDEX", split = ",",
+      description = "Class-conditional models only: the classes to draw, by name or index, cycled over the images in "
+          + "seed order (first image the first class, ...); 'all' cycles through every class of the model. Each PNG "
+          + "names its class in its text chunks (class, class_name, guidance). Default: no class (the unconditional "
+          + "field).")
+  List<String> classes;
+
+  @Option(names = "--guidance", paramLabel = "W",
+      description = "Classifier-free guidance for images with a class: field = uncond + W (cond - uncond), W in "
+          + "[0, 20]. 1 is the plain conditional field and 0 the unconditional one (one evaluation per step); other "
+          + "values cost two evaluations per step. Default: the model's preset, else 1.")
+  Double guidance;
+
   @Option(names = "--batch", paramLabel = "B", defaultValue = "64",
       description = "Most samples per batched field evaluation (the engine's maxBatchSize). Default: ${DEFAULT-VALUE}.")
   int batch;
@@ -154,7 +172,8 @@ final class GenerateCommand implements Callable<Integer> {
     List<FieldModel> fields = loader.optEngines(engines).build().loadCopies(model, engines);
     try {
       SamplerSettings settings = settings(fields.get(0), stderr);
-      return generate(fields, settings, seedList, indexList, stdout, stderr);
+      ClassPlan plan = plan(fields.get(0));
+      return generate(fields, settings, plan, seedList, indexList, stdout, stderr);
     } finally {
       fields.forEach(FieldModel::close);
     }
@@ -177,11 +196,19 @@ final class GenerateCommand implements Callable<Integer> {
     if (settings.solver() == Solver.RK45 && steps != null) {
       stderr.println("note: --steps is ignored by rk45 (it chooses its own steps; use --rtol)");
     }
-    return settings;
+    return Fieldline.withGuidance(settings, guidance, field);
   }
 
-  private int generate(List<FieldModel> fields, SamplerSettings settings, List<Long> seedList, List<Long> indexList,
-      PrintWriter stdout, PrintWriter stderr) throws InterruptedException {
+  private ClassPlan plan(FieldModel field) {
+    try {
+      return classes == null ? ClassPlan.NONE : ClassPlan.cycle(classes, field.classes());
+    } catch (IllegalArgumentException e) {
+      throw new Fieldline.UsageException("--class: " + e.getMessage());
+    }
+  }
+
+  private int generate(List<FieldModel> fields, SamplerSettings settings, ClassPlan plan, List<Long> seedList,
+      List<Long> indexList, PrintWriter stdout, PrintWriter stderr) throws InterruptedException {
     FieldModel field = fields.get(0); // for image metadata; every copy is the same model
     long total = (long) seedList.size() * indexList.size();
     // 2-D points (toy sets) go to one points.csv, in (seed, index) order, instead of one 1x2-pixel PNG each.
@@ -199,6 +226,7 @@ final class GenerateCommand implements Callable<Integer> {
     Iterator<SampleTask> tasks = new Iterator<>() {
       private int s;
       private int i;
+      private long ordinal;
 
       @Override
       public boolean hasNext() {
@@ -207,7 +235,8 @@ final class GenerateCommand implements Callable<Integer> {
 
       @Override
       public SampleTask next() {
-        SampleTask t = SampleTask.of("seed-" + seedList.get(s), indexList.get(i), seedList.get(s), settings);
+        SampleTask t = new SampleTask("seed-" + seedList.get(s), indexList.get(i), seedList.get(s), settings, 0, null,
+            plan.labelOf(ordinal++));
         if (++i == indexList.size()) {
           i = 0;
           s++;
@@ -246,7 +275,7 @@ final class GenerateCommand implements Callable<Integer> {
         if (r.status() == SampleStatus.COMPLETED) {
           if (points) {
             pointLines[slot] = String.format(Locale.ROOT, "%d,%d,%s,%s,%d", r.task().seed(), r.task().index(),
-                r.x()[0], r.x()[1], r.nfe());
+                r.x()[0], r.x()[1], r.nfe()) + (plan.none() ? "" : "," + r.task().label());
           } else {
             write(field, r, subfolders, withIndex);
           }
@@ -266,7 +295,7 @@ final class GenerateCommand implements Callable<Integer> {
     }
     double seconds = (System.nanoTime() - startNanos) / 1e9;
     if (points) {
-      writePoints(pointLines);
+      writePoints(pointLines, !plan.none());
     }
     if (grid != null) {
       writeGrid(field, gridSamples);
@@ -298,10 +327,10 @@ final class GenerateCommand implements Callable<Integer> {
     }
   }
 
-  private void writePoints(String[] lines) {
+  private void writePoints(String[] lines, boolean withClass) {
     Path csv = out.resolve("points.csv");
     try (java.io.BufferedWriter w = Files.newBufferedWriter(csv)) {
-      w.write("seed,index,x,y,nfe\n");
+      w.write(withClass ? "seed,index,x,y,nfe,class\n" : "seed,index,x,y,nfe\n");
       for (String line : lines) {
         if (line != null) { // failed samples are reported on stderr
           w.write(line);

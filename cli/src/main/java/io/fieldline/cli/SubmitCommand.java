@@ -2,6 +2,7 @@ package io.fieldline.cli;
 
 import io.fieldline.cli.internal.ProgressBar;
 import io.fieldline.cli.internal.RequestFollower;
+import io.fieldline.schemas.ClassRequest;
 import io.fieldline.schemas.GeneratedImage;
 import io.fieldline.schemas.GenerationRequest;
 import io.fieldline.schemas.GenerationStatus;
@@ -38,7 +39,16 @@ import picocli.CommandLine.Model.CommandSpec;
 /** {@code fieldline submit}: send a request to a running pipeline and collect its images. */
 @Command(name = "submit", mixinStandardHelpOptions = true, sortOptions = false,
     description = {"Sends one GenerationRequest, follows its status with a progress bar, and saves its images "
-        + "(read_committed) to --out. Exit status 0 when the request ends DONE, 1 otherwise (the reason is printed)."})
+        + "(read_committed) to --out. Exit status 0 when the request ends DONE, 1 otherwise (the reason is printed).",
+        "--out is laid out for training: images drawn from a class go into one folder per class name, and "
+            + "labels.csv lists every image (file, class, class_name, seed, index, model, version, sampler) in index "
+            + "order; `fieldline train --data DIR` reads such a folder as a labelled set."},
+    footer = {"", "Examples:",
+        "  fieldline submit --bootstrap-servers localhost:9092 --registry http://localhost:8081 --model fmnist-pfgmpp "
+            + "--count 64 --out out/submitted",
+        "  fieldline submit ... --model fmnist-pfgmpp-cond --class all --count 100 --guidance 2 --out out/balanced",
+        "  fieldline submit ... --model fmnist-pfgmpp-cond --class-count sandal=100 --class-count sneaker=50 "
+            + "--out out/shoes"})
 final class SubmitCommand implements Callable<Integer> {
   @Spec
   CommandSpec spec;
@@ -56,8 +66,21 @@ final class SubmitCommand implements Callable<Integer> {
   @Option(names = "--model-version", paramLabel = "V", description = "A model version; default: the newest.")
   String modelVersion;
 
-  @Option(names = "--count", paramLabel = "N", defaultValue = "16", description = "Images. Default: ${DEFAULT-VALUE}.")
-  int count;
+  @Option(names = "--count", paramLabel = "N", description = "Images. Default: the sum of --class-count, else 16.")
+  Integer count;
+
+  @Option(names = "--class", paramLabel = "NAME|INDEX", split = ",", description = "Class-conditional models: "
+      + "classes by name or index, cycled over the images; 'all' = every class, balanced.")
+  List<String> classes;
+
+  @Option(names = "--class-count", paramLabel = "NAME=N", description = "Images of one class (repeatable), laid out "
+      + "in class-index order; instead of --class.")
+  Map<String, Integer> classCounts = new LinkedHashMap<>();
+
+  @Option(names = "--guidance", paramLabel = "W", description = "Classifier-free guidance weight in [0, 20] for "
+      + "images with a class (1 = the plain conditional field; other than 0 and 1 costs two evaluations per step). "
+      + "Default: the model's.")
+  Double guidance;
 
   @Option(names = "--seed", paramLabel = "S", defaultValue = "0", description = "Request seed. Default: "
       + "${DEFAULT-VALUE}.")
@@ -128,10 +151,23 @@ final class SubmitCommand implements Callable<Integer> {
     common.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
     SchemaRegistryClient client = SchemaRegistryClient.builder().setUrl(registry).build();
     String id = requestId != null ? requestId : UUID.randomUUID().toString();
-    SamplerSpec sampler = solver == null ? null
-        : SamplerSpec.newBuilder().setSolver(solver).setSteps(steps).setRtol(rtol).setAtol(rtol).build();
+    if (classes != null && !classCounts.isEmpty()) {
+      throw new Fieldline.UsageException("give --class or --class-count, not both");
+    }
+    if (solver == null && (steps != null || rtol != null)) {
+      throw new Fieldline.UsageException("--steps and --rtol need --solver");
+    }
+    SamplerSpec sampler = solver == null && guidance == null ? null
+        : SamplerSpec.newBuilder().setSolver(solver == null ? "" : solver).setSteps(steps).setRtol(rtol).setAtol(rtol)
+            .setGuidance(guidance).build();
+    ClassRequest classRequest = classes != null
+        ? ClassRequest.newBuilder().setNames(new java.util.ArrayList<>(classes)).build()
+        : classCounts.isEmpty() ? null : ClassRequest.newBuilder().setCounts(new LinkedHashMap<>(classCounts)).build();
+    int count = this.count != null ? this.count
+        : classCounts.isEmpty() ? 16 : classCounts.values().stream().mapToInt(Integer::intValue).sum();
     GenerationRequest request = GenerationRequest.newBuilder().setRequestId(id).setModel(model)
         .setModelVersion(modelVersion).setCount(count).setSeed(seed).setSampler(sampler).setPriority(priority)
+        .setClasses(classRequest)
         .setClientId(clientId).setDeadlineEpochMs(deadline == null ? null : Instant.now().plus(deadline).toEpochMilli()).setLabels(labels)
         .build();
     Files.createDirectories(out);
@@ -156,11 +192,24 @@ final class SubmitCommand implements Callable<Integer> {
       stdout.flush();
       ProgressBar bar = new ProgressBar(System.err, "images", count, !noProgress, System::nanoTime);
       int[] saved = {0};
+      java.util.TreeMap<Integer, String> rows = new java.util.TreeMap<>();
       RequestFollower.Outcome outcome = RequestFollower.follow(images, statuses, id, timeout, () -> true,
           (image, png) -> {
-            Files.write(out.resolve(String.format(Locale.ROOT, "%s-%04d.png", id, image.getIndex())), png);
+            String file = String.format(Locale.ROOT, "%s-%04d.png", id, image.getIndex());
+            String className = image.getClassName() == null ? null : image.getClassName().toString();
+            if (className != null) {
+              file = safeFolder(className) + "/" + file;
+              Files.createDirectories(out.resolve(safeFolder(className)));
+            }
+            Files.write(out.resolve(file), png);
+            rows.put(image.getIndex(), String.join(",", csv(file), Integer.toString(image.getClassIndex()),
+                csv(className == null ? "" : className), Long.toString(image.getSeed()),
+                Integer.toString(image.getIndex()), csv(image.getModel().toString()),
+                csv(image.getModelVersion().toString()), csv(image.getSampler().toString())));
             bar.update(++saved[0]);
           });
+      Files.writeString(out.resolve("labels.csv"), "file,class,class_name,seed,index,model,version,sampler\n"
+          + rows.values().stream().map(r -> r + "\n").collect(java.util.stream.Collectors.joining()));
       GenerationStatus last = outcome.last();
       stdout.printf("%s: %d images saved to %s%s%n", last == null ? "NO STATUS (timed out)" : last.getState(),
           outcome.images(),
@@ -168,5 +217,16 @@ final class SubmitCommand implements Callable<Integer> {
       stdout.flush();
       return outcome.done() ? 0 : 1;
     }
+  }
+
+  /** A class name as a folder name: path separators and leading dots replaced. */
+  static String safeFolder(String className) {
+    String s = className.replaceAll("[/\\\\:\\x00]", "_");
+    return s.startsWith(".") ? "_" + s.substring(1) : s;
+  }
+
+  /** A CSV field, quoted when it holds a comma or a quote (the sampler does). */
+  static String csv(String value) {
+    return value.contains(",") || value.contains("\"") ? "\"" + value.replace("\"", "\"\"") + "\"" : value;
   }
 }

@@ -1,5 +1,7 @@
 package io.fieldline.core;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 import java.util.stream.IntStream;
 
@@ -30,8 +32,12 @@ public final class ExactField implements FieldModel {
   private final int count;
   private final int n;
   private final boolean parallel;
+  private final List<String> classes;
+  private final ExactField[] perClass; // the field of each class's charges alone
 
   private ExactField(Builder builder) {
+    this.classes = builder.classes;
+    this.perClass = new ExactField[classes.size()];
     this.name = builder.name;
     this.physics = builder.physics;
     this.shape = builder.shape;
@@ -51,6 +57,47 @@ public final class ExactField implements FieldModel {
       }
       System.arraycopy(y, 0, data, j * n, n);
     }
+    for (int c = 0; c < classes.size(); c++) {
+      List<double[]> members = new ArrayList<>();
+      for (int j = 0; j < count; j++) {
+        if (builder.labels[j] == c) {
+          members.add(builder.points[j]);
+        }
+      }
+      if (members.isEmpty()) {
+        throw new IllegalArgumentException("class '" + classes.get(c) + "' has no data point (every class needs a "
+            + "charge)");
+      }
+      perClass[c] = builder().setData(members.toArray(new double[0][])).setPhysics(physics).setShape(shape)
+          .optName(name + "/" + classes.get(c)).optParallel(parallel).build();
+    }
+  }
+
+  @Override
+  public List<String> classes() {
+    return classes;
+  }
+
+  /**
+   * The field of the charges of class {@code labels[i]} alone ({@link #NO_LABEL}: of all charges): the exact
+   * class-conditional Poisson field, whose flow carries the prior onto that class's data points.
+   */
+  @Override
+  public void evaluate(double[][] x, double[] cond, int[] labels, double[][] out, int rows) {
+    if (rows <= 0 || rows > x.length) {
+      throw new IllegalArgumentException("row count " + rows + " outside 1.." + x.length);
+    }
+    for (int i = 0; i < rows; i++) {
+      if (labels[i] != NO_LABEL && (labels[i] < 0 || labels[i] >= classes.size())) {
+        throw new IllegalArgumentException(classes.isEmpty() ? name + " is unconditional: it takes no class label"
+            : "label " + labels[i] + " is not one of " + name + "'s " + classes.size() + " classes");
+      }
+    }
+    IntStream range = IntStream.range(0, rows);
+    (parallel && rows > 1 ? range.parallel() : range).forEach(i -> {
+      ExactField field = labels[i] == NO_LABEL ? this : perClass[labels[i]];
+      field.evaluateRow(x[i], cond[i], out[i], new double[field.count]);
+    });
   }
 
   /** A new builder. Required: {@code setData}, {@code setPhysics}, {@code setShape}. */
@@ -186,8 +233,20 @@ public final class ExactField implements FieldModel {
     private ImageShape shape;
     private String name = "exact";
     private boolean parallel = true;
+    private int[] labels;
+    private List<String> classes = List.of();
 
     private Builder() {}
+
+    /**
+     * Class labels of the data points (index into {@code classNames}), making the field class-conditional: a row with
+     * a label gets the field of that class's points alone. Every class needs at least one point. Default: none.
+     */
+    public Builder optLabels(int[] pointLabels, List<String> classNames) {
+      this.labels = Objects.requireNonNull(pointLabels, "pointLabels").clone();
+      this.classes = List.copyOf(classNames);
+      return this;
+    }
 
     /**
      * Whether a batch's rows are spread over the common fork-join pool (default true). Serial suits several engines
@@ -229,6 +288,16 @@ public final class ExactField implements FieldModel {
       }
       if (points.length == 0) {
         throw new IllegalArgumentException("an exact field needs at least one data point");
+      }
+      if (labels != null && labels.length != points.length) {
+        throw new IllegalArgumentException(labels.length + " labels for " + points.length + " data points");
+      }
+      if (labels != null) {
+        for (int l : labels) {
+          if (l < 0 || l >= classes.size()) {
+            throw new IllegalArgumentException("label " + l + " is not a class index (0.." + (classes.size() - 1) + ")");
+          }
+        }
       }
       if (shape.size() != physics.dimension()) {
         throw new IllegalArgumentException("shape " + shape + " has " + shape.size() + " values but the physics has N="

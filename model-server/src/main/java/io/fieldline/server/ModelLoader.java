@@ -38,6 +38,7 @@ public final class ModelLoader {
   public static final int BUNDLED_FASHION_MNIST = 1024;
   /** Fashion-MNIST (c) 2017 Zalando SE, MIT licence; see docs/NOTICE.md. */
   static final String BUNDLED_RESOURCE = "fashion-mnist-train-1024.idx.gz";
+  static final String BUNDLED_LABELS = "fashion-mnist-train-labels-1024.idx.gz";
 
   private final int exactSize;
   private final boolean pfgmpp;
@@ -133,8 +134,13 @@ public final class ModelLoader {
         : PfgmPhysics.recommended(n, data.averageNorm());
     String name = String.format(Locale.ROOT, "exact:%s[%d]%s", source, data.size(),
         pfgmpp ? "/pfgm++(D=" + (Double.isInfinite(augmentedDimensions) ? "inf" : fmt(augmentedDimensions)) + ")" : "");
-    return ExactField.builder().setData(data.images()).setPhysics(physics).setShape(data.shape()).optName(name)
-        .optParallel(threadsPerModel != 1).build();
+    ExactField.Builder field = ExactField.builder().setData(data.images()).setPhysics(physics).setShape(data.shape())
+        .optName(name).optParallel(threadsPerModel != 1);
+    // Labelled data makes the exact field class-conditional, when every class has a charge among the images used.
+    if (data.labelled() && java.util.Arrays.stream(data.labels()).distinct().count() == data.classes().size()) {
+      field.optLabels(data.labels(), data.classes());
+    }
+    return field.build();
   }
 
   /**
@@ -154,7 +160,14 @@ public final class ModelLoader {
       if (in == null) {
         throw new ModelException("the bundled Fashion-MNIST subset is missing from the jar: " + BUNDLED_RESOURCE);
       }
-      return Datasets.readIdx(in, "bundled fashion-mnist", exactSize);
+      Dataset images = Datasets.readIdx(in, "bundled fashion-mnist", exactSize);
+      try (InputStream labels = ModelLoader.class.getResourceAsStream(BUNDLED_LABELS)) {
+        if (labels == null) {
+          throw new ModelException("the bundled Fashion-MNIST labels are missing from the jar: " + BUNDLED_LABELS);
+        }
+        return images.withLabels(Datasets.readLabels(labels, BUNDLED_LABELS, images.size()),
+            Datasets.FASHION_MNIST_CLASSES);
+      }
     } catch (IOException e) {
       throw new ModelException("cannot read the bundled Fashion-MNIST subset: " + e.getMessage(), e);
     }

@@ -23,6 +23,44 @@ public final class PngEncoder {
   private PngEncoder() {}
 
   /**
+   * The tEXt entries of a PNG, in file order (what a reader of generated images looks up: model, seed, class, ...).
+   *
+   * @throws IllegalArgumentException if the bytes are not a PNG or a chunk runs past the end
+   */
+  public static Map<String, String> readText(byte[] png) {
+    if (png.length < SIGNATURE.length || !java.util.Arrays.equals(java.util.Arrays.copyOf(png, SIGNATURE.length),
+        SIGNATURE)) {
+      throw new IllegalArgumentException("not a PNG (no PNG signature)");
+    }
+    Map<String, String> text = new java.util.LinkedHashMap<>();
+    java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(png, SIGNATURE.length, png.length - SIGNATURE.length);
+    while (b.remaining() >= 12) {
+      int length = b.getInt();
+      byte[] type = new byte[4];
+      b.get(type);
+      if (length < 0 || length > b.remaining() - 4) {
+        throw new IllegalArgumentException("PNG chunk " + new String(type, StandardCharsets.ISO_8859_1)
+            + " runs past the end");
+      }
+      byte[] data = new byte[length];
+      b.get(data);
+      b.getInt(); // CRC
+      String kind = new String(type, StandardCharsets.ISO_8859_1);
+      if (kind.equals("tEXt")) {
+        int zero = 0;
+        while (zero < data.length && data[zero] != 0) {
+          zero++;
+        }
+        text.put(new String(data, 0, zero, StandardCharsets.ISO_8859_1), zero >= data.length ? ""
+            : new String(data, zero + 1, data.length - zero - 1, StandardCharsets.ISO_8859_1));
+      } else if (kind.equals("IEND")) {
+        break;
+      }
+    }
+    return text;
+  }
+
+  /**
    * Encodes an image.
    *
    * @param pixels interleaved 8-bit pixels, {@code width * height * channels} bytes

@@ -16,7 +16,10 @@ public final class SampleImages {
 
   private SampleImages() {}
 
-  /** The PNG text entries of a sample, in a fixed order ({@code fieldline.steps} only for fixed-grid solvers). */
+  /**
+   * The PNG text entries of a sample, in a fixed order ({@code fieldline.steps} only for fixed-grid solvers; for an
+   * image drawn from a class, {@code class} (its index), {@code class_name} and {@code guidance}).
+   */
   public static Map<String, String> metadata(FieldModel model, SampleTask task, int nfe) {
     Map<String, String> text = new LinkedHashMap<>();
     text.put("Software", SOFTWARE);
@@ -30,7 +33,20 @@ public final class SampleImages {
       text.put("fieldline.steps", Integer.toString(task.settings().steps()));
     }
     text.put("fieldline.nfe", Integer.toString(nfe));
+    if (task.label() != FieldModel.NO_LABEL) {
+      // Plain names, as a training job reading labels from the files expects them.
+      text.put("class", Integer.toString(task.label()));
+      text.put("class_name", className(model, task));
+      text.put("guidance", new java.math.BigDecimal(Double.toString(task.settings().guidance())).stripTrailingZeros()
+          .toPlainString());
+    }
     return text;
+  }
+
+  /** The name of a task's class, or null when it has none (or the model does not know it). */
+  public static String className(FieldModel model, SampleTask task) {
+    int label = task.label();
+    return label >= 0 && label < model.classes().size() ? model.classes().get(label) : null;
   }
 
   /** The PNG of a finished sample. */

@@ -13,6 +13,7 @@ import io.fieldline.core.Solver;
 import io.fieldline.core.data.IdxFixtures;
 import io.fieldline.core.engine.FakeClock;
 import io.fieldline.schemas.CancelRequest;
+import io.fieldline.schemas.ClassRequest;
 import io.fieldline.schemas.GeneratedImage;
 import io.fieldline.schemas.GenerationRequest;
 import io.fieldline.schemas.GenerationStatus;
@@ -73,7 +74,12 @@ class PipelineTopologyTest {
     registry = new FakeRegistry();
     client = SchemaRegistryClient.builder().setUrl(registry.url()).build();
     Path data = IdxFixtures.write(dir.resolve("tiny.idx"), 6, 4, 4, 1, false);
+    // A labelled copy (labels file beside it, by the MNIST naming habit): a class-conditional exact field.
+    Path labelled = IdxFixtures.write(dir.resolve("tiny-images-idx3-ubyte"), 6, 4, 4, 1, false);
+    java.nio.file.Files.write(dir.resolve("tiny-labels-idx1-ubyte"), new byte[] {0, 0, 8, 1, 0, 0, 0, 6, 0, 1, 2, 0,
+        1, 2});
     open(ModelCatalog.builder().optAlias("tiny", "exact:" + data).optAlias("tinypp", "exact:" + data)
+        .optAlias("tinycond", "exact:" + labelled)
         .optLoader(ModelLoader.builder().optExactSize(6).build()).build(), BadRequests.limits());
   }
 
@@ -166,6 +172,82 @@ class PipelineTopologyTest {
     assertEquals(8, meters.get("fieldline.samples").tag("status", "completed").counter().count());
     assertEquals(8, meters.get("fieldline.sample.nfe").summary().count());
     assertTrue(meters.get("fieldline.batch.rows").summary().max() <= 64);
+  }
+
+  @Test
+  void shouldDrawEachImageFromItsRequestedClassAndNameItInTheRecordAndThePng() throws Exception {
+    Map<String, Integer> counts = new java.util.LinkedHashMap<>();
+    counts.put("2", 2);
+    counts.put("0", 1);
+    send(request("cond", 3).setModel("tinycond").setSampler(SamplerSpec.newBuilder().setSolver("heun").setSteps(6)
+        .setGuidance(2.0).build()).setClasses(ClassRequest.newBuilder().setCounts(counts).build()).build());
+    send(request("cycle", 4).setModel("tinycond").setClasses(ClassRequest.newBuilder()
+        .setNames(List.of("1", "0")).build()).build());
+    send(request("plain", 2).setModel("tinycond").build()); // an old-style request: no class
+    work();
+    FieldModel model = catalog.load(catalog.resolve("tinycond", null).orElseThrow());
+    assertEquals(List.of("0", "1", "2"), model.classes());
+    Map<String, int[]> expectedClasses = Map.of("cond", new int[] {0, 2, 2}, "cycle", new int[] {1, 0, 1, 0},
+        "plain", new int[] {-1, -1});
+    List<TestRecord<String, GeneratedImage>> out = images.readRecordsToList();
+    assertEquals(9, out.size());
+    for (TestRecord<String, GeneratedImage> r : out) {
+      GeneratedImage image = r.value();
+      int label = expectedClasses.get(image.getRequestId())[image.getIndex()];
+      assertEquals(label, image.getClassIndex(), image.getRequestId() + "/" + image.getIndex());
+      assertEquals(label < 0 ? null : model.classes().get(label), image.getClassName());
+      SamplerSettings settings = SamplerSettings.fixed(Solver.HEUN, 6)
+          .withGuidance(image.getRequestId().equals("cond") ? 2 : 1);
+      var task = new io.fieldline.core.engine.SampleTask(image.getRequestId(), image.getIndex(), image.getSeed(),
+          settings, 0, null, label);
+      Flows.Result expected = Flows.sample(model, settings, image.getSeed(), image.getIndex(), label);
+      byte[] png = new byte[image.getPng().remaining()];
+      image.getPng().get(png);
+      assertArrayEquals(SampleImages.png(model, task, expected.x(), expected.nfe()), png, "bitwise the library's");
+      assertEquals(image.getRequestId().equals("cond") ? 22 : 11, image.getNfe(), "guidance 2 doubles the NFE");
+      Map<String, String> text = io.fieldline.server.PngEncoder.readText(png);
+      assertEquals(label < 0 ? null : Integer.toString(label), text.get("class"));
+      assertEquals(label < 0 ? null : model.classes().get(label), text.get("class_name"));
+      assertEquals(label < 0 ? null : image.getRequestId().equals("cond") ? "2" : "1", text.get("guidance"));
+    }
+  }
+
+  @Test
+  void shouldRejectClassRequestsNoModelCanServeWithTheirReasons() {
+    Map<String, GenerationRequest> bad = new java.util.LinkedHashMap<>();
+    bad.put("unknown class", request("k1", 2).setModel("tinycond").setClasses(ClassRequest.newBuilder()
+        .setNames(List.of("0", "spaceship")).build()).build());
+    bad.put("unconditional", request("k2", 2).setClasses(ClassRequest.newBuilder().setNames(List.of("0")).build())
+        .build());
+    bad.put("negative count", request("k3", 2).setModel("tinycond").setClasses(ClassRequest.newBuilder()
+        .setCounts(Map.of("0", -2)).build()).build());
+    bad.put("counts and count differ", request("k4", 2).setModel("tinycond").setClasses(ClassRequest.newBuilder()
+        .setCounts(Map.of("0", 5)).build()).build());
+    bad.put("names and counts", request("k5", 1).setModel("tinycond").setClasses(ClassRequest.newBuilder()
+        .setNames(List.of("0")).setCounts(Map.of("0", 1)).build()).build());
+    bad.put("NaN guidance", request("k6", 1).setModel("tinycond").setSampler(SamplerSpec.newBuilder().setSolver("")
+        .setGuidance(Double.NaN).build()).build());
+    bad.put("huge guidance", request("k7", 1).setModel("tinycond").setSampler(SamplerSpec.newBuilder().setSolver("")
+        .setGuidance(1e12).build()).build());
+    bad.put("guidance on an unconditional model", request("k8", 1).setSampler(SamplerSpec.newBuilder()
+        .setSolver("heun").setSteps(6).setGuidance(2.0).build()).build());
+    for (GenerationRequest r : bad.values()) {
+      send(r);
+    }
+    send(request("fine", 2).setModel("tinycond").setClasses(ClassRequest.newBuilder().setNames(List.of("all"))
+        .build()).build());
+    work();
+    Map<String, GenerationStatus> s = latestStatus();
+    for (Map.Entry<String, GenerationRequest> e : bad.entrySet()) {
+      GenerationStatus st = s.get(e.getValue().getRequestId());
+      assertEquals(RequestState.REJECTED, st.getState(), e.getKey());
+      assertTrue(st.getReason().contains("class") || st.getReason().contains("guidance"), e.getKey() + ": "
+          + st.getReason());
+    }
+    assertTrue(s.get("k1").getReason().contains("spaceship"), s.get("k1").getReason());
+    assertTrue(s.get("k4").getReason().contains("add up to 5"), s.get("k4").getReason());
+    assertEquals(bad.size(), deadLetters.readRecordsToList().size());
+    assertEquals(RequestState.DONE, s.get("fine").getState());
   }
 
   @Test

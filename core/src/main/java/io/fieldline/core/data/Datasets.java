@@ -61,7 +61,22 @@ public final class Datasets {
     if (!Files.exists(path)) {
       throw new DatasetException("labels not found: " + path);
     }
-    try (InputStream raw = new BufferedInputStream(Files.newInputStream(path))) {
+    try (InputStream in = Files.newInputStream(path)) {
+      return readLabels(in, path.toString(), limit);
+    } catch (IOException e) {
+      throw new DatasetException("cannot read " + path + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Reads the first {@code limit} labels of an IDX1 unsigned-byte stream (plain or gzip; not closed).
+   *
+   * @param name the source's name, for messages
+   * @throws DatasetException naming the source if it is not IDX1 or truncated
+   */
+  public static int[] readLabels(InputStream stream, String name, int limit) {
+    try {
+      InputStream raw = new BufferedInputStream(stream);
       raw.mark(2);
       int b0 = raw.read();
       int b1 = raw.read();
@@ -69,7 +84,7 @@ public final class Datasets {
       DataInputStream data = new DataInputStream((b0 == 0x1f && b1 == 0x8b) ? new GZIPInputStream(raw) : raw);
       int magic = data.readInt();
       if (magic != IDX_UBYTE_1D) {
-        throw new DatasetException(path + " is not an IDX file of unsigned-byte labels (magic "
+        throw new DatasetException(name + " is not an IDX file of unsigned-byte labels (magic "
             + String.format(Locale.ROOT, "0x%08x", magic) + ", expected 0x00000801)");
       }
       int n = Math.min(data.readInt(), limit);
@@ -79,9 +94,9 @@ public final class Datasets {
       }
       return labels;
     } catch (EOFException e) {
-      throw new DatasetException(path + " is truncated: it ends before the labels its header announces", e);
+      throw new DatasetException(name + " is truncated: it ends before the labels its header announces", e);
     } catch (IOException e) {
-      throw new DatasetException("cannot read " + path + ": " + e.getMessage(), e);
+      throw new DatasetException("cannot read " + name + ": " + e.getMessage(), e);
     }
   }
 

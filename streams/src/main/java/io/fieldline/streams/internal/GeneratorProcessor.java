@@ -123,10 +123,10 @@ public final class GeneratorProcessor implements Processor<String, SampleTask, S
     }
     var spec = task.getSampler();
     SamplerSettings settings = new SamplerSettings(Solver.parse(spec.getSolver()), spec.getSteps(), spec.getRtol(),
-        spec.getAtol());
+        spec.getAtol(), spec.getGuidance() == null ? 1.0 : spec.getGuidance());
     Instant deadline = task.getDeadlineEpochMs() == null ? null : Instant.ofEpochMilli(task.getDeadlineEpochMs());
     var core = new io.fieldline.core.engine.SampleTask(task.getRequestId(), task.getIndex(), task.getSeed(), settings,
-        task.getPriority(), deadline);
+        task.getPriority(), deadline, task.getClassIndex());
     SampleHandle handle = engines.submit(entry, core);
     inFlight.put(key, handle);
     handle.result().thenAccept(r -> {
@@ -189,7 +189,8 @@ public final class GeneratorProcessor implements Processor<String, SampleTask, S
         .setHeight(model.shape().height()).setChannels(model.shape().channels()).setModel(entry.name())
         .setModelVersion(entry.version()).setModelSha256(sha).setSampler(r.task().settings().describe())
         .setNfe(r.nfe()).setQueueMs(r.queueTime().toMillis()).setComputeMs(r.computeTime().toMillis())
-        .setLabels(task.getLabels()).build();
+        .setLabels(task.getLabels()).setClassIndex(task.getClassIndex())
+        .setClassName(SampleImages.className(model, r.task())).build();
     context.forward(new Record<>(task.getRequestId(), (Object) image, now.toEpochMilli()), TO_IMAGES);
   }
 

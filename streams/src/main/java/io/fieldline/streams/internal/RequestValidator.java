@@ -1,13 +1,16 @@
 package io.fieldline.streams.internal;
 
+import io.fieldline.core.ClassPlan;
 import io.fieldline.core.FieldModel;
 import io.fieldline.core.SamplerSettings;
+import io.fieldline.schemas.ClassRequest;
 import io.fieldline.schemas.GenerationRequest;
 import io.fieldline.schemas.SamplerSpec;
 import io.fieldline.server.ModelCatalog;
 import io.fieldline.server.ModelException;
 import io.fieldline.streams.PipelineLimits;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -16,10 +19,10 @@ import java.util.Optional;
  * model entry and the full sampler settings (defaults filled in). A rejection carries a reason a user can act on.
  */
 public final class RequestValidator {
-  /** The outcome: either accepted (entry and settings) or rejected (reason). */
-  public record Verdict(ModelCatalog.Entry model, SamplerSettings settings, String rejection) {
+  /** The outcome: either accepted (entry, settings and the images' classes) or rejected (reason). */
+  public record Verdict(ModelCatalog.Entry model, SamplerSettings settings, ClassPlan classes, String rejection) {
     static Verdict reject(String reason) {
-      return new Verdict(null, null, reason);
+      return new Verdict(null, null, null, reason);
     }
 
     public boolean accepted() {
@@ -91,18 +94,63 @@ public final class RequestValidator {
     } catch (RuntimeException e) {
       return Verdict.reject("model '" + r.getModel() + "' cannot be loaded: " + e.getMessage());
     }
+    SamplerSettings settings;
     try {
-      return new Verdict(entry.get(), settings(r.getSampler(), model), null);
+      settings = settings(r.getSampler(), model);
     } catch (IllegalArgumentException e) {
       return Verdict.reject("sampler: " + e.getMessage());
     }
+    ClassPlan plan;
+    try {
+      plan = classes(r.getClasses(), model);
+    } catch (IllegalArgumentException e) {
+      return Verdict.reject("classes: " + e.getMessage());
+    }
+    if (plan.total() >= 0 && plan.total() != r.getCount()) {
+      return Verdict.reject("classes: the class counts add up to " + plan.total() + " images but count is "
+          + r.getCount());
+    }
+    if (settings.guidance() != 1 && model.classes().isEmpty()) {
+      return Verdict.reject("sampler: guidance " + settings.guidance() + " needs a class-conditional model, and '"
+          + r.getModel() + "' is unconditional");
+    }
+    return new Verdict(entry.get(), settings, plan, null);
+  }
+
+  /**
+   * The classes of a request's images for a model: none without a class request; else its list (cycled) or its
+   * per-class counts, exactly one of which must be given.
+   *
+   * @throws IllegalArgumentException with a reason a user can act on
+   */
+  public static ClassPlan classes(ClassRequest request, FieldModel model) {
+    if (request == null) {
+      return ClassPlan.NONE;
+    }
+    boolean names = request.getNames() != null && !request.getNames().isEmpty();
+    boolean counts = request.getCounts() != null && !request.getCounts().isEmpty();
+    if (names == counts) {
+      throw new IllegalArgumentException("give exactly one of names and counts");
+    }
+    List<String> classes = model.classes();
+    if (names) {
+      return ClassPlan.cycle(request.getNames().stream().map(CharSequence::toString).toList(), classes);
+    }
+    Map<String, Integer> byName = new java.util.LinkedHashMap<>();
+    request.getCounts().forEach((k, v) -> byName.put(k.toString(), v));
+    return ClassPlan.counts(byName, classes);
   }
 
   /** The full settings of a request's sampler for a model (the same defaults as {@code fieldline generate}). */
   public static SamplerSettings settings(SamplerSpec spec, FieldModel model) {
-    return spec == null ? model.defaultSampler()
-        : SamplerSettings.resolve(model.defaultSampler(), model.physics(), spec.getSolver(), spec.getSteps(),
-            spec.getRtol(), spec.getAtol());
+    if (spec == null) {
+      return model.defaultSampler();
+    }
+    // An empty solver keeps the model's (a spec that only sets guidance).
+    String solver = spec.getSolver() == null || spec.getSolver().isBlank() ? null : spec.getSolver();
+    SamplerSettings s = SamplerSettings.resolve(model.defaultSampler(), model.physics(), solver, spec.getSteps(),
+        spec.getRtol(), spec.getAtol());
+    return spec.getGuidance() == null ? s : s.withGuidance(spec.getGuidance());
   }
 
   private static String abbreviate(String s) {

@@ -90,12 +90,13 @@ public final class ValidateProcessor implements Processor<byte[], byte[], String
     context.forward(new Record<>(id, (Object) accepted, now.toEpochMilli()), TO_PROGRESS);
     SamplerSpec resolved = SamplerSpec.newBuilder().setSolver(verdict.settings().solver().id())
         .setSteps(verdict.settings().steps()).setRtol(verdict.settings().rtol()).setAtol(verdict.settings().atol())
-        .build();
+        .setGuidance(verdict.settings().guidance()).build();
     for (int i = 0; i < request.getCount(); i++) {
       SampleTask task = SampleTask.newBuilder().setRequestId(id).setIndex(i).setTotal(request.getCount())
           .setSeed(request.getSeed()).setModel(verdict.model().name()).setModelVersion(verdict.model().version())
           .setSampler(resolved).setPriority(request.getPriority()).setDeadlineEpochMs(request.getDeadlineEpochMs())
-          .setAcceptedAtEpochMs(now.toEpochMilli()).setLabels(request.getLabels()).build();
+          .setAcceptedAtEpochMs(now.toEpochMilli()).setLabels(request.getLabels())
+          .setClassIndex(verdict.classes().labelOf(i)).build();
       context.forward(new Record<>(id + "/" + i, (Object) task, now.toEpochMilli()), TO_SAMPLES);
     }
   }
