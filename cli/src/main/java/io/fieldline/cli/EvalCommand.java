@@ -8,6 +8,7 @@ import io.fieldline.core.data.Datasets;
 import io.fieldline.server.ModelBundle;
 import io.fieldline.server.ModelLoader;
 import io.fieldline.trainer.BundleExporter;
+import io.fieldline.trainer.eval.ClassEvaluator;
 import io.fieldline.trainer.eval.Classifier;
 import io.fieldline.trainer.eval.Evaluator;
 import io.fieldline.trainer.eval.Sweep;
@@ -32,7 +33,14 @@ import picocli.CommandLine.Spec;
         + "first --n Fashion-MNIST test images in the feature space of Fieldline's classifier: Frechet distance (FD), "
         + "the floor (first --n training images vs the same test images), and k-NN precision/recall (k = 3).",
         "This is not FID: the features come from a small Fashion-MNIST CNN (see `fieldline classifier`), so values "
-            + "are comparable only with each other."})
+            + "are comparable only with each other.",
+        "Images carry no class unless --guidance is given, so on a class-conditional model the plain and --sweep "
+            + "measures are of its unconditional field. --guidance W[,W...] measures the classes instead: images with "
+            + "classes cycled over the indices at each guidance weight, their FD, per-class FD, fidelity (the share "
+            + "the classifier files under the requested class) and, with --cas N, the Classification Accuracy Score."},
+    footer = {"", "Examples:",
+        "  fieldline eval --model models/fmnist-pfgmpp --sweep --n 2000 --write-preset",
+        "  fieldline eval --model models/fmnist-pfgmpp-cond --guidance 0,1,1.5,2,3 --n 2000 --cas 5000 --write-card"})
 final class EvalCommand implements Callable<Integer> {
   @Spec
   CommandSpec spec;
@@ -85,6 +93,21 @@ final class EvalCommand implements Callable<Integer> {
   @Option(names = "--report", paramLabel = "FILE", description = "Append a markdown table row to FILE.")
   Path report;
 
+  @Option(names = "--guidance", paramLabel = "W", split = ",", description = "Class-conditional models: measure "
+      + "images drawn from classes (cycled, balanced) at each of these guidance weights in [0, 20] (0: the "
+      + "unconditional field; 1: the plain conditional field), with the sampler of --solver/--steps or the model's.")
+  List<Double> guidance;
+
+  @Option(names = "--cas", paramLabel = "N", defaultValue = "0", description = "With --guidance: the Classification "
+      + "Accuracy Score: train the project's classifier on N generated images (classes balanced) and test it on the "
+      + "10,000 real test images, next to the same classifier trained on the first N real training images. "
+      + "0 (default): not measured.")
+  int cas;
+
+  @Option(names = "--write-card", description = "With --guidance on a bundle directory: write the table into the "
+      + "Classes section of its card.md.")
+  boolean writeCard;
+
   @Option(names = "--no-progress", description = "Do not draw the progress bar.")
   boolean noProgress;
 
@@ -96,13 +119,28 @@ final class EvalCommand implements Callable<Integer> {
     if (writePreset && (!sweep || !Files.isDirectory(Path.of(model)))) {
       throw new ParameterException(spec.commandLine(), "--write-preset needs --sweep and a model bundle directory");
     }
+    if (guidance != null && sweep) {
+      throw new ParameterException(spec.commandLine(), "--guidance measures classes at one sampler; drop --sweep");
+    }
+    if ((cas != 0 || writeCard) && guidance == null) {
+      throw new ParameterException(spec.commandLine(), "--cas and --write-card go with --guidance");
+    }
+    if (writeCard && !Files.isDirectory(Path.of(model))) {
+      throw new ParameterException(spec.commandLine(), "--write-card needs a model bundle directory");
+    }
+    if (cas < 0 || cas > 60_000) {
+      throw new ParameterException(spec.commandLine(), "--cas must be in 0..60000, got " + cas);
+    }
     PrintWriter out = spec.commandLine().getOut();
     int engines = ModelLoader.workersFor("cpu", workers);
     List<FieldModel> copies = ModelLoader.builder().optEngines(engines).build().loadCopies(model, engines);
     FieldModel field = copies.get(0);
     try (Classifier features = Classifier.load(classifier)) {
-      Dataset train = Datasets.load(Datasets.fashionMnistTrain(), n, 1);
-      Dataset test = Datasets.load(Datasets.fashionMnistTest(), n, 1);
+      Dataset train = Datasets.load(Datasets.fashionMnistTrain(), Math.max(n, cas), 1);
+      Dataset test = Datasets.load(Datasets.fashionMnistTest(), guidance != null ? 10_000 : n, 1);
+      if (guidance != null) {
+        return measureClasses(out, copies, features, train, test);
+      }
       if (!sweep) {
         SamplerSettings settings = SamplerSettings.resolve(field.defaultSampler(), field.physics(), solver, steps, rtol,
             rtol);
@@ -147,6 +185,62 @@ final class EvalCommand implements Callable<Integer> {
     } finally {
       copies.forEach(FieldModel::close);
     }
+    return 0;
+  }
+
+  /** The class table: one row per --guidance weight, written to the card with --write-card. */
+  private int measureClasses(PrintWriter out, List<FieldModel> copies, Classifier features, Dataset train,
+      Dataset test) throws Exception {
+    FieldModel field = copies.get(0);
+    if (field.classes().isEmpty()) {
+      throw new Fieldline.UsageException("--guidance: " + field.name() + " is unconditional (it has no classes)");
+    }
+    SamplerSettings base = SamplerSettings.resolve(field.defaultSampler(), field.physics(), solver, steps, rtol, rtol);
+    double casReal = 0;
+    if (cas > 0) {
+      out.printf(java.util.Locale.ROOT, "training the classifier on %d real images for the CAS baseline...%n", cas);
+      out.flush();
+      casReal = ClassEvaluator.realCas(train, test, cas);
+      out.printf(java.util.Locale.ROOT, "real-data accuracy at N = %d: %.4f%n", cas, casReal);
+    }
+    List<ClassEvaluator.Report> rows = new ArrayList<>();
+    for (double w : guidance) {
+      SamplerSettings settings = Fieldline.withGuidance(base, w, field);
+      ProgressBar bar = new ProgressBar(System.err, settings.describe(), Math.max(n, cas), !noProgress,
+          System::nanoTime);
+      ClassEvaluator.Report r = ClassEvaluator.evaluate(copies, settings, n, features, train, test, cas, casReal,
+          batch, bar::update);
+      out.println(r);
+      out.flush();
+      if (report != null) {
+        Files.writeString(report, r.markdownRow() + System.lineSeparator(), StandardOpenOption.CREATE,
+            StandardOpenOption.APPEND);
+      }
+      rows.add(r);
+    }
+    String command = "fieldline eval --model " + Path.of(model).getFileName() + " --guidance "
+        + guidance.stream().map(w -> new java.math.BigDecimal(Double.toString(w)).stripTrailingZeros().toPlainString())
+            .collect(java.util.stream.Collectors.joining(",")) + " --n " + n + (cas > 0 ? " --cas " + cas : "")
+        + " --write-card";
+    StringBuilder section = new StringBuilder("## Classes\n\nMeasured " + LocalDate.now(ZoneOffset.UTC) + " on "
+        + Runtime.getRuntime().availableProcessors() + " CPU cores with\n\n```bash\n" + command + "\n```\n\n"
+        + "Images (seed 0, index i) of class i mod " + field.classes().size() + ", sampler " + base.describe()
+        + " with each guidance weight. FD: all n images against the first n test images; class FD: the mean over "
+        + "classes of each class's FD against that class's test images (floors: training vs test images). Fidelity: "
+        + "the share the classifier (models/fmnist-classifier) files under the requested class. CAS: the classifier "
+        + "trained on N generated images and tested on the 10,000 test images, and its ratio to the same classifier "
+        + "trained on N real training images" + (cas > 0 ? String.format(java.util.Locale.ROOT, " (%.4f)", casReal)
+        : "") + ".\n\n" + ClassEvaluator.Report.MARKDOWN_HEADER + "\n");
+    rows.forEach(r -> section.append(r.markdownRow()).append('\n'));
+    out.println();
+    out.println(section);
+    if (writeCard) {
+      Path card = Path.of(model).resolve("card.md");
+      String text = Files.exists(card) ? Files.readString(card) : "# " + field.name() + "\n";
+      Files.writeString(card, Sweep.replaceSection(text, "Classes", section.toString()));
+      out.println("wrote the table into " + card);
+    }
+    out.flush();
     return 0;
   }
 

@@ -115,7 +115,8 @@ public final class Evaluator {
         Metrics.frechetDistance(trainF, testF), pr[0], pr[1], n / seconds, classifier.info().testAccuracy());
   }
 
-  private static double[] quantize(double[] x) {
+  /** An image as users receive it: rounded to 8-bit pixels, back in [-1, 1]. */
+  static double[] quantize(double[] x) {
     double[] q = new double[x.length];
     for (int i = 0; i < x.length; i++) {
       q[i] = Pixels.toByte(x[i]) / 127.5 - 1;

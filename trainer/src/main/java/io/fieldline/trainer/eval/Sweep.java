@@ -109,7 +109,15 @@ public final class Sweep {
 
   /** Replaces a card's "## Quality" section (up to the next "## " heading or the end) with {@code section}. */
   public static String replaceQualitySection(String card, String section) {
-    int start = card.indexOf("\n## Quality");
+    return replaceSection(card, "Quality", section);
+  }
+
+  /**
+   * Replaces a card's "## {@code heading}" section (up to the next "## " heading or the end) with {@code section},
+   * or appends it.
+   */
+  public static String replaceSection(String card, String heading, String section) {
+    int start = card.indexOf("\n## " + heading + "\n");
     if (start < 0) {
       return card.endsWith("\n") ? card + "\n" + section : card + "\n\n" + section;
     }
