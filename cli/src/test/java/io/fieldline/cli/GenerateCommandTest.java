@@ -150,9 +150,54 @@ class GenerateCommandTest {
     assertTrue(best <= 3, "largest pixel difference to the nearest training image: " + best);
   }
 
+  /** A labelled IDX pair (images and their labels-idx1 sibling): its exact field is class-conditional. */
+  private Path labelledIdx() throws Exception {
+    Path images = IdxFixtures.write(dir.resolve("toy-images-idx3-ubyte"), 12, 6, 6, 42, false);
+    byte[] labels = new byte[8 + 12];
+    labels[2] = 8;
+    labels[3] = 1;
+    labels[7] = 12;
+    for (int i = 0; i < 12; i++) {
+      labels[8 + i] = (byte) (i % 3);
+    }
+    Files.write(dir.resolve("toy-labels-idx1-ubyte"), labels);
+    return images;
+  }
+
+  @Test
+  void shouldDrawTheListedClassesInSeedOrderAndNameThemInEachPng() throws Exception {
+    Path data = labelledIdx();
+    Path out = dir.resolve("classes");
+    Run r = run("generate", "--model", "exact:" + data, "--kind", "pfgmpp", "--solver", "heun", "--steps", "8",
+        "--seeds", "0-4", "--class", "2,0", "--guidance", "1.5", "--out", out.toString(), "--no-progress");
+    assertEquals(0, r.status(), r.err());
+    assertTrue(r.out().contains("NFE per image: mean 30.0"), "guidance 1.5: two evaluations per point: " + r.out());
+    int[] expected = {2, 0, 2, 0, 2};
+    FieldModel model = ModelLoader.builder().optPfgmpp(128).build().load("exact:" + data);
+    for (int seed = 0; seed < 5; seed++) {
+      byte[] png = Files.readAllBytes(out.resolve(String.format("seed-%06d.png", seed)));
+      var text = io.fieldline.server.PngEncoder.readText(png);
+      assertEquals(Integer.toString(expected[seed]), text.get("class"), "seed " + seed);
+      assertEquals(Integer.toString(expected[seed]), text.get("class_name"));
+      assertEquals("1.5", text.get("guidance"));
+      SamplerSettings settings = SamplerSettings.fixed(Solver.HEUN, 8).withGuidance(1.5);
+      var task = new io.fieldline.core.engine.SampleTask("seed-" + seed, 0, seed, settings, 0, null, expected[seed]);
+      Flows.Result alone = Flows.sample(model, settings, seed, 0, expected[seed]);
+      assertArrayEquals(io.fieldline.server.SampleImages.png(model, task, alone.x(), alone.nfe()), png,
+          "seed " + seed + ": the library's image of that class");
+    }
+    Run all = run("generate", "--model", "exact:" + data, "--kind", "pfgmpp", "--solver", "euler", "--steps", "2",
+        "--seeds", "0-5", "--class", "all", "--out", dir.resolve("all").toString(), "--no-progress");
+    assertEquals(0, all.status(), all.err());
+    assertEquals("2", io.fieldline.server.PngEncoder.readText(Files.readAllBytes(dir.resolve("all")
+        .resolve("seed-000005.png"))).get("class"));
+    model.close();
+  }
+
   @Test
   void shouldRefuseBadInputWithOneLineAndStatusTwo() throws Exception {
     Path data = idx();
+    Path labelled = labelledIdx();
     Path truncated = dir.resolve("cut.idx");
     byte[] full = IdxFixtures.idx(5, 4, 4, 1, false);
     Files.write(truncated, Arrays.copyOf(full, full.length - 3));
@@ -168,6 +213,12 @@ class GenerateCommandTest {
         {"--model", "exact:" + data, "--kind", "diffusion"},
         {"--model", "exact:" + data, "--batch", "0"},
         {"--model", "exact:" + data, "--no-such-flag"},
+        {"--model", "exact:" + data, "--class", "0"},
+        {"--model", "exact:" + data, "--guidance", "2"},
+        {"--model", "exact:" + labelled, "--class", "7"},
+        {"--model", "exact:" + labelled, "--class", "shoes"},
+        {"--model", "exact:" + labelled, "--class", "0", "--guidance", "NaN"},
+        {"--model", "exact:" + labelled, "--class", "0", "--guidance", "1e9"},
     };
     for (String[] c : cases) {
       String[] args = Stream.concat(Stream.of("generate", "--out", dir.resolve("bad").toString(), "--no-progress"),

@@ -4,6 +4,28 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fieldline.core.data.IdxFixtures;
+import io.fieldline.schemas.GeneratedImage;
+import io.fieldline.schemas.GenerationRequest;
+import io.fieldline.streams.registry.SchemaRegistryClient;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import org.apache.avro.Schema;
+import org.apache.avro.generic.GenericData;
+import org.apache.avro.generic.GenericDatumReader;
+import org.apache.avro.generic.GenericDatumWriter;
+import org.apache.avro.generic.GenericRecord;
+import org.apache.avro.io.BinaryEncoder;
+import org.apache.avro.io.DecoderFactory;
+import org.apache.avro.io.EncoderFactory;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
 import io.fieldline.streams.Topics;
 import io.fieldline.streams.local.LocalKafka;
 import io.fieldline.streams.local.LocalRegistry;
@@ -49,5 +71,118 @@ class ServeAndSubmitIT {
         serve.stop();
       }
     }
+  }
+
+  @Test
+  void shouldSaveClassRequestsAsATrainingReadyLayoutAndStillServeOldClients() throws Exception {
+    Path dir = Files.createTempDirectory("fieldline-classes");
+    // Labelled data (a labels-idx1 file beside the images): the exact field is class-conditional, classes "0".."2".
+    Path data = IdxFixtures.write(dir.resolve("toy-images-idx3-ubyte"), 12, 8, 8, 7, false);
+    byte[] labels = new byte[8 + 12];
+    labels[2] = 8;
+    labels[3] = 1;
+    labels[7] = 12;
+    for (int i = 0; i < 12; i++) {
+      labels[8 + i] = (byte) (i % 3);
+    }
+    Files.write(dir.resolve("toy-labels-idx1-ubyte"), labels);
+    Topics topics = Topics.withPrefix("cls.");
+    try (LocalKafka kafka = LocalKafka.start(); LocalRegistry registry = LocalRegistry.start()) {
+      kafka.createTopics(topics);
+      ServeProcess serve = new ServeProcess(kafka.bootstrapServers(), registry.confluentUrl(), data, 12, "cls.",
+          "cls-it", dir.resolve("state"), dir.resolve("serve.log")).start();
+      try {
+        Path out = dir.resolve("feed");
+        Process submit = new ProcessBuilder(ServeProcess.cli(List.of(), "submit",
+            "--bootstrap-servers", kafka.bootstrapServers(), "--registry", registry.confluentUrl(), "--model", "data",
+            "--class-count", "2=2", "--class-count", "0=3", "--guidance", "2", "--seed", "5", "--solver", "heun",
+            "--steps", "6", "--topic-prefix", "cls.", "--out", out.toString(), "--request-id", "feed",
+            "--no-progress")).redirectErrorStream(true).redirectOutput(dir.resolve("submit.log").toFile()).start();
+        assertTrue(submit.waitFor(3, TimeUnit.MINUTES), "submit finished");
+        String log = Files.readString(dir.resolve("submit.log"));
+        assertEquals(0, submit.exitValue(), log + serve.log());
+        assertTrue(log.contains("DONE: 5 images saved"), log);
+        // Counts are laid out in class-index order: images 0-2 of class 0, 3-4 of class 2.
+        List<String> rows = Files.readAllLines(out.resolve("labels.csv"));
+        assertEquals("file,class,class_name,seed,index,model,version,sampler", rows.get(0));
+        assertEquals(6, rows.size(), rows.toString());
+        for (int index = 0; index < 5; index++) {
+          String cls = index < 3 ? "0" : "2";
+          String file = cls + "/feed-000" + index + ".png";
+          assertEquals(file + "," + cls + "," + cls + ",5," + index + ",data,1,\"heun(steps=6, guidance=2)\"",
+              rows.get(index + 1));
+          java.util.Map<String, String> text = io.fieldline.server.PngEncoder.readText(Files.readAllBytes(
+              out.resolve(file)));
+          assertEquals(cls, text.get("class"), file);
+          assertEquals("2", text.get("guidance"), file);
+        }
+        // The folder reads back as a labelled training set.
+        io.fieldline.core.data.Dataset feed = io.fieldline.core.data.Datasets.load(out, 100, 1);
+        assertEquals(List.of("0", "2"), feed.classes());
+        assertEquals(5, feed.size());
+
+        SchemaRegistryClient client = SchemaRegistryClient.builder().setUrl(registry.confluentUrl()).build();
+        // An old producer, whose GenerationRequest has no classes field, is still served.
+        Schema oldRequest = without(GenerationRequest.getClassSchema(), "classes");
+        int oldId = client.register(topics.requests() + "-value", oldRequest);
+        GenericRecord request = new GenericData.Record(oldRequest);
+        request.put("requestId", "old");
+        request.put("model", "data");
+        request.put("count", 2);
+        request.put("seed", 9L);
+        request.put("priority", 0);
+        request.put("labels", java.util.Map.of());
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(java.util.Map.of(
+            ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()), new ByteArraySerializer(),
+            new ByteArraySerializer())) {
+          producer.send(new ProducerRecord<>(topics.requests(), "old".getBytes(StandardCharsets.UTF_8),
+              wire(oldId, oldRequest, request))).get();
+        }
+        // An old consumer, whose GeneratedImage has no class fields, reads the new images.
+        Schema oldImage = without(without(GeneratedImage.getClassSchema(), "classIndex"), "className");
+        java.util.Map<String, GenericRecord> read = new java.util.HashMap<>();
+        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(java.util.Map.of(
+            ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(), ConsumerConfig.GROUP_ID_CONFIG,
+            "old-reader", ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
+            ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"), new StringDeserializer(),
+            new ByteArrayDeserializer())) {
+          consumer.subscribe(List.of(topics.images()));
+          long deadline = System.nanoTime() + java.time.Duration.ofMinutes(2).toNanos();
+          while (read.size() < 7 && System.nanoTime() < deadline) {
+            for (ConsumerRecord<String, byte[]> r : consumer.poll(java.time.Duration.ofMillis(200))) {
+              ByteBuffer bytes = ByteBuffer.wrap(r.value());
+              bytes.get(); // magic byte
+              Schema writer = client.byId(bytes.getInt());
+              GenericRecord image = new GenericDatumReader<GenericRecord>(writer, oldImage).read(null,
+                  DecoderFactory.get().binaryDecoder(r.value(), 5, r.value().length - 5, null));
+              read.put(image.get("requestId") + "/" + image.get("index"), image);
+            }
+          }
+        }
+        assertEquals(7, read.size(), "the old reader decoded every image: " + read.keySet());
+        assertTrue(read.containsKey("old/0") && read.containsKey("old/1"), "the old request was served");
+        assertEquals("heun(steps=6, guidance=2)", read.get("feed/4").get("sampler").toString());
+      } finally {
+        serve.stop();
+      }
+    }
+  }
+
+  /** A record schema without one of its fields: what a client built before that field existed has. */
+  private static Schema without(Schema schema, String field) {
+    List<Schema.Field> fields = schema.getFields().stream().filter(f -> !f.name().equals(field))
+        .map(f -> new Schema.Field(f, f.schema())).toList();
+    return Schema.createRecord(schema.getName(), schema.getDoc(), schema.getNamespace(), false, fields);
+  }
+
+  /** The Confluent wire format: magic byte 0, the schema id, the Avro binary body. */
+  private static byte[] wire(int schemaId, Schema schema, GenericRecord record) throws Exception {
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    out.write(0);
+    out.writeBytes(ByteBuffer.allocate(4).putInt(schemaId).array());
+    BinaryEncoder encoder = EncoderFactory.get().directBinaryEncoder(out, null);
+    new GenericDatumWriter<GenericRecord>(schema).write(record, encoder);
+    encoder.flush();
+    return out.toByteArray();
   }
 }
