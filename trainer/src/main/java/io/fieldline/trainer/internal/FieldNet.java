@@ -23,7 +23,8 @@ import java.util.List;
  *
  * <p>Class-conditional networks ({@link NetConfig#classes()} > 0) take a third input: in DJL a one-hot label
  * [B, classes] (an all-zero row is "no label"), in ONNX {@code label int64[B]} with index {@code classes} as "no
- * label". As EDM maps labels, a bias-free linear map of the label is added to the sinusoidal noise embedding before
+ * label". As EDM maps labels, a bias-free linear map of the label (one-hot times sqrt(classes)) is added to the
+ * sinusoidal noise embedding before
  * the embedding MLP. It starts at zero, so a network warm-started from an unconditional checkpoint computes exactly
  * that network for every label, and "no label" stays the unconditional field forever (its embedding is zero).
  *
@@ -154,7 +155,7 @@ public final class FieldNet extends AbstractBlock {
     NDArray args = cNoise.mul(x.getManager().create(frequencies).reshape(1, HALF));
     NDArray emb = NDArrays.concat(new NDList(args.sin(), args.cos()), 1);
     if (labelEmbed != null) {
-      emb = emb.add(Layers.forward(labelEmbed, ps, inputs.get(2), training));
+      emb = emb.add(Layers.forward(labelEmbed, ps, inputs.get(2).mul(labelScale()), training));
     }
     emb = Layers.forward(embed2, ps, Layers.silu(Layers.forward(embed1, ps, emb, training)), training);
 
@@ -278,6 +279,14 @@ public final class FieldNet extends AbstractBlock {
     return g;
   }
 
+  /**
+   * The one-hot label's scale, sqrt(classes), as EDM maps labels: unit-variance inputs to the embedding, so Adam's
+   * per-weight steps move the embedding as fast as the other layers.
+   */
+  private float labelScale() {
+    return (float) Math.sqrt(config.classes());
+  }
+
   /** The label embedding as a [classes + 1, 2 HALF] table whose last row ("no label") is zero. */
   private String labelTable(OnnxGraph g) {
     int classes = config.classes();
@@ -285,7 +294,7 @@ public final class FieldNet extends AbstractBlock {
     float[] table = new float[(classes + 1) * 2 * HALF];
     for (int c = 0; c < classes; c++) {
       for (int j = 0; j < 2 * HALF; j++) {
-        table[c * 2 * HALF + j] = w[j * classes + c];
+        table[c * 2 * HALF + j] = w[j * classes + c] * labelScale();
       }
     }
     return g.floats("label_table", table, classes + 1, 2 * HALF);
