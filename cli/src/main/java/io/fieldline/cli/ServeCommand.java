@@ -116,6 +116,13 @@ final class ServeCommand implements Callable<Integer> {
       + "before --kafka, which wins).")
   Path kafkaConfig;
 
+  @Option(names = "--registry-wait", paramLabel = "DURATION", defaultValue = "PT10M",
+      description = "How long to ride out a schema-registry outage (ISO-8601): at start, serve waits this long for the "
+          + "registry; later, a request whose schema cannot be fetched waits and is retried, never rejected, until "
+          + "the registry has been unreachable this long in a row, when serve stops with status 1 (nothing lost: "
+          + "unprocessed requests stay in their topic). Default: ${DEFAULT-VALUE}.")
+  Duration registryWait;
+
   @Option(names = "--metrics-port", paramLabel = "PORT", defaultValue = "9464",
       description = "HTTP port of /metrics (Prometheus text), /health (liveness) and /ready (Kafka Streams RUNNING); "
           + "-1 turns it off. Default: ${DEFAULT-VALUE}.")
@@ -176,7 +183,14 @@ final class ServeCommand implements Callable<Integer> {
              .optTopics(Topics.withPrefix(prefix)).optDevice(device)
              .optLimits(PipelineLimits.defaults().withMaxCount(maxCount)
                  .withQueueBounds(maxQueuedPerClient, maxQueued))
-             .optMaxBatchSize(batch).optWorkers(engines).optMetrics(metrics).build()) {
+             .optMaxBatchSize(batch).optWorkers(engines).optMetrics(metrics)
+             .optRegistryWait(Duration.ofSeconds(30), registryWait).build()) {
+      // Before joining the group: the schemas serve writes are registered (waiting for a registry that is down), so
+      // producing never needs the registry later.
+      pipeline.registerSchemas(registryWait, message -> {
+        stdout.println(message);
+        stdout.flush();
+      });
       String warning = pipeline.guardSchemaEvolution();
       if (warning != null) {
         spec.commandLine().getErr().println("warning: " + warning);

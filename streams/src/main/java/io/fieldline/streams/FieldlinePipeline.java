@@ -13,6 +13,7 @@ import io.fieldline.streams.internal.CancellationUpdater;
 import io.fieldline.streams.internal.DeviceEngines;
 import io.fieldline.streams.internal.GeneratorProcessor;
 import io.fieldline.streams.internal.QuotaLedger;
+import io.fieldline.streams.internal.RegistryOutage;
 import io.fieldline.streams.internal.StatusLedgerUpdater;
 import io.fieldline.streams.internal.RequestValidator;
 import io.fieldline.streams.internal.StatusProcessor;
@@ -21,12 +22,14 @@ import io.fieldline.streams.registry.AvroSerde;
 import io.fieldline.streams.registry.SchemaRegistryClient;
 import java.time.Duration;
 import java.time.InstantSource;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Properties;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.state.Stores;
 
@@ -70,6 +73,7 @@ public final class FieldlinePipeline implements AutoCloseable {
   private final PipelineMetrics metrics;
   private final QuotaLedger ledger;
   private final AtomicLong cancellationsSeen = new AtomicLong();
+  private final RegistryOutage outage;
 
   private FieldlinePipeline(Builder b) {
     this.topics = b.topics;
@@ -86,6 +90,8 @@ public final class FieldlinePipeline implements AutoCloseable {
         b.engineThreads, b.metrics);
     this.ledger = new QuotaLedger(b.clock, OWN_ACCEPTANCE_TTL);
     b.metrics.unfinishedImages(ledger::unfinished);
+    this.outage = new RegistryOutage(b.clock, d -> Thread.sleep(d.toMillis()), b.registryBlock, b.registryMaxWait);
+    b.metrics.registryOutage(outage::retries, outage::waiting);
   }
 
   /** How long this instance counts its own acceptances before the status topic must have taken over. */
@@ -130,7 +136,7 @@ public final class FieldlinePipeline implements AutoCloseable {
     Topology t = new Topology();
     t.addSource("requests", Serdes.ByteArray().deserializer(), Serdes.ByteArray().deserializer(), topics.requests());
     t.addProcessor("validate", () -> new ValidateProcessor(topics, requestSerde.deserializer(), validator, clock,
-        metrics::rejected, ledger, limits), "requests");
+        metrics::rejected, ledger, limits, outage), "requests");
     t.addSink(ValidateProcessor.TO_SAMPLES, topics.samples(), Serdes.String().serializer(), sampleSerde.serializer(),
         "validate");
     t.addSink(ValidateProcessor.TO_PROGRESS, topics.progress(), Serdes.String().serializer(),
@@ -201,8 +207,50 @@ public final class FieldlinePipeline implements AutoCloseable {
     p.putIfAbsent(StreamsConfig.APPLICATION_ID_CONFIG, "fieldline");
     p.putIfAbsent(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
     p.putIfAbsent(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, String.valueOf(DEFAULT_COMMIT_INTERVAL_MS));
-    return new KafkaStreams(topology(), p);
+    KafkaStreams streams = new KafkaStreams(topology(), p);
+    // A registry outage ends a stream thread without committing past its record; a new thread re-reads the record
+    // and waits again, until the outage has lasted the configured wait. Anything else stops the client, as before.
+    streams.setUncaughtExceptionHandler(e -> outage.shouldRetry(e)
+        ? StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD
+        : StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT);
+    return streams;
   }
+
+  /**
+   * Registers the schemas this pipeline writes (samples, progress, images, status) before it joins the group, so
+   * producing never needs the registry on the hot path, and waits for the registry if it does not answer: retries with
+   * capped back-off until {@code maxWait}, telling {@code waiting} each time what it waits for.
+   *
+   * @throws io.fieldline.streams.registry.RegistryException if the registry refuses (not transient) or the wait runs
+   *     out
+   */
+  public void registerSchemas(Duration maxWait, java.util.function.Consumer<String> waiting)
+      throws InterruptedException {
+    Map<String, org.apache.avro.Schema> writes = new java.util.LinkedHashMap<>();
+    writes.put(topics.samples(), SampleTask.getClassSchema());
+    writes.put(topics.progress(), ProgressEvent.getClassSchema());
+    writes.put(topics.images(), GeneratedImage.getClassSchema());
+    writes.put(topics.status(), GenerationStatus.getClassSchema());
+    long deadline = System.nanoTime() + maxWait.toNanos();
+    long backoff = 500;
+    for (Map.Entry<String, org.apache.avro.Schema> w : writes.entrySet()) {
+      while (true) {
+        try {
+          registry.register(w.getKey() + "-value", w.getValue());
+          break;
+        } catch (io.fieldline.streams.registry.RegistryException e) {
+          if (!e.isTransient() || System.nanoTime() > deadline) {
+            throw e;
+          }
+          waiting.accept("waiting for the schema registry " + registry.url() + " (" + e.getMessage() + ")");
+          Thread.sleep(backoff);
+          backoff = Math.min(10_000, backoff * 2);
+        }
+      }
+    }
+  }
+
+
 
   /** Stops the engines (close KafkaStreams first). */
   @Override
@@ -212,6 +260,8 @@ public final class FieldlinePipeline implements AutoCloseable {
 
   /** Builder: {@code setRegistry} and {@code setCatalog} required. */
   public static final class Builder {
+    private Duration registryBlock = Duration.ofSeconds(30);
+    private Duration registryMaxWait = Duration.ofMinutes(10);
     private Topics topics = Topics.defaults();
     private SchemaRegistryClient registry;
     private ModelCatalog catalog;
@@ -268,6 +318,22 @@ public final class FieldlinePipeline implements AutoCloseable {
         throw new IllegalArgumentException("workers must be >= 1, got " + workers);
       }
       this.workers = workers;
+      return this;
+    }
+
+    /**
+     * How a schema-registry outage is ridden out: a request whose schema cannot be fetched waits on its stream thread
+     * up to {@code blockPerRecord} (retrying with back-off; keep it well under max.poll.interval.ms), then the thread
+     * is replaced and the record re-read from the last commit, until the registry has been unreachable for
+     * {@code maxWait} in a row, when the pipeline stops with an error. Never a rejection: the outage is not the
+     * request's fault. Defaults 30 s and 10 minutes.
+     */
+    public Builder optRegistryWait(Duration blockPerRecord, Duration maxWait) {
+      if (blockPerRecord.isNegative() || maxWait.isNegative()) {
+        throw new IllegalArgumentException("registry waits must not be negative");
+      }
+      this.registryBlock = blockPerRecord;
+      this.registryMaxWait = maxWait;
       return this;
     }
 

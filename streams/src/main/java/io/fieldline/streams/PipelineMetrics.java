@@ -54,6 +54,15 @@ public final class PipelineMetrics {
   }
 
   /** The listener of one engine (one model version on one device). */
+  /** The schema-registry outage meters: retries so far, and stream threads waiting for the registry now. */
+  public void registryOutage(java.util.function.LongSupplier retries, java.util.function.IntSupplier waiting) {
+    io.micrometer.core.instrument.FunctionCounter.builder("fieldline.registry.retries", retries,
+        r -> r.getAsLong()).description("Retries of records whose schema the registry could not deliver (outages)")
+        .register(registry);
+    io.micrometer.core.instrument.Gauge.builder("fieldline.registry.waiting", waiting::getAsInt)
+        .description("Stream threads waiting for the schema registry now").register(registry);
+  }
+
   public EngineListener engineListener(String model, String version, String device) {
     Tags tags = Tags.of("model", model, "version", version, "device", device);
     DistributionSummary rows = DistributionSummary.builder("fieldline.batch.rows").description("Rows per forward pass")

@@ -89,6 +89,10 @@ class PipelineTopologyTest {
   }
 
   private void open(ModelCatalog newCatalog, PipelineLimits limits, int workers) {
+    open(newCatalog, limits, workers, Duration.ofSeconds(30));
+  }
+
+  private void open(ModelCatalog newCatalog, PipelineLimits limits, int workers, Duration registryBlock) {
     if (driver != null) {
       driver.close();
       pipeline.close();
@@ -98,7 +102,7 @@ class PipelineTopologyTest {
     meters = new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
     pipeline = FieldlinePipeline.builder().setRegistry(client).setCatalog(catalog).optClock(clock)
         .optEngineThreads(false).optMetrics(new PipelineMetrics(meters)).optLimits(limits).optWorkers(workers)
-        .build();
+        .optRegistryWait(registryBlock, Duration.ofMinutes(10)).build();
     Properties props = new Properties();
     props.put(StreamsConfig.APPLICATION_ID_CONFIG, "test");
     props.put(StreamsConfig.STATE_DIR_CONFIG, dir.resolve("state").toString());
@@ -248,6 +252,29 @@ class PipelineTopologyTest {
     assertTrue(s.get("k4").getReason().contains("add up to 5"), s.get("k4").getReason());
     assertEquals(bad.size(), deadLetters.readRecordsToList().size());
     assertEquals(RequestState.DONE, s.get("fine").getState());
+  }
+
+  @Test
+  void shouldWaitOutARegistryOutageInsteadOfRejectingAGoodRequest() throws Exception {
+    // The request's schema id is new to the pipeline (another client registered it), and the registry is down.
+    SchemaRegistryClient producerClient = SchemaRegistryClient.builder().setUrl(registry.url()).build();
+    byte[] value = new AvroSerde<>(producerClient, GenerationRequest.class, false).serializer()
+        .serialize(pipeline.topics().requests(), request("during-outage", 2).build());
+    // Wait no time on the stream thread, so the test sees the outage end the thread (Streams then replaces it).
+    open(catalog, BadRequests.limits(), 1, Duration.ZERO);
+    registry.failNext(Integer.MAX_VALUE);
+    Exception e = org.junit.jupiter.api.Assertions.assertThrows(Exception.class,
+        () -> requests.pipeInput("during-outage".getBytes(StandardCharsets.UTF_8), value));
+    assertTrue(io.fieldline.streams.registry.RegistryUnavailableException.isCause(e), e.toString());
+    assertTrue(deadLetters.readRecordsToList().isEmpty(), "an outage is not bad input: nothing dead-lettered");
+    assertFalse(latestStatus().containsKey("during-outage"), "and not rejected");
+    assertTrue(meters.get("fieldline.registry.retries").functionCounter().count() >= 0);
+    // The registry returns; the record is read again from the last commit, as a replaced stream thread does.
+    registry.failNext(0);
+    requests.pipeInput("during-outage".getBytes(StandardCharsets.UTF_8), value);
+    work();
+    assertEquals(RequestState.DONE, latestStatus().get("during-outage").getState());
+    assertEquals(2, images.readRecordsToList().size());
   }
 
   @Test

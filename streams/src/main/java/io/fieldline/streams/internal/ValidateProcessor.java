@@ -23,7 +23,8 @@ import org.apache.kafka.streams.processor.api.RecordMetadata;
  * Decodes and validates requests (raw bytes, so undecodable records are caught here, not by a deserializer that would
  * stop the stream), fans a valid request out into one SampleTask per image, and sends everything else to the dead
  * letter topic with its reason (and a REJECTED progress event for its status). A valid request is admitted only if
- * the queue bounds allow its images ({@link QuotaLedger}); otherwise it is REJECTED with the numbers.
+ * the queue bounds allow its images ({@link QuotaLedger}); otherwise it is REJECTED with the numbers. A request whose
+ * schema cannot be fetched because the registry is down is neither: it waits ({@link RegistryOutage}).
  */
 public final class ValidateProcessor implements Processor<byte[], byte[], String, Object> {
   /** Child names. */
@@ -41,10 +42,12 @@ public final class ValidateProcessor implements Processor<byte[], byte[], String
   private final Runnable onReject;
   private final QuotaLedger ledger;
   private final PipelineLimits limits;
+  private final RegistryOutage outage;
   private ProcessorContext<String, Object> context;
 
   public ValidateProcessor(Topics topics, Deserializer<GenerationRequest> requests, RequestValidator validator,
-      InstantSource clock, Runnable onReject, QuotaLedger ledger, PipelineLimits limits) {
+      InstantSource clock, Runnable onReject, QuotaLedger ledger, PipelineLimits limits, RegistryOutage outage) {
+    this.outage = outage;
     this.topics = topics;
     this.requests = requests;
     this.validator = validator;
@@ -69,7 +72,8 @@ public final class ValidateProcessor implements Processor<byte[], byte[], String
     }
     GenerationRequest request;
     try {
-      request = requests.deserialize(topics.requests(), record.value());
+      // A registry outage is not bad input: retried (RegistryOutage), never rejected.
+      request = outage.call(() -> requests.deserialize(topics.requests(), record.value()));
     } catch (SerializationException e) {
       reject(record, key, null, "undecodable request: " + e.getMessage(), now);
       return;

@@ -27,8 +27,10 @@ import org.apache.kafka.common.serialization.Serializer;
  * <p>Subjects follow the topic-name strategy: {@code <topic>-value} (or {@code -key}). The serializer registers its
  * schema (idempotent; cached after the first call), so the registry's compatibility rule guards every producer.
  *
- * <p>Errors are {@link SerializationException}s with a reason a dead-letter header can carry: not the wire format
- * (wrong magic byte or too short), unknown schema id, schema not readable as this record, or corrupt Avro data.
+ * <p>Errors about the bytes are {@link SerializationException}s with a reason a dead-letter header can carry: not the
+ * wire format (wrong magic byte or too short), unknown schema id (404 from a live registry), schema not readable as
+ * this record, or corrupt Avro data. A registry that cannot be reached or fails (timeouts, 5xx, 429) throws
+ * {@link RegistryUnavailableException} instead: an infrastructure fault, after which the record must be retried.
  *
  * @param <T> the record class
  */
@@ -94,6 +96,9 @@ public final class AvroSerde<T extends SpecificRecord> implements Serde<T> {
       try {
         writer = registry.byId(id);
       } catch (RegistryException e) {
+        if (e.isTransient()) { // the record may be fine: the registry is not answering
+          throw new RegistryUnavailableException("cannot fetch schema id " + id + " now (" + e.getMessage() + ")", e);
+        }
         throw new SerializationException((e.isNotFound() ? "unknown schema id " + id : "cannot fetch schema id " + id)
             + " (" + e.getMessage() + ")", e);
       }

@@ -25,6 +25,14 @@ public final class RegistryException extends RuntimeException {
     return errorCode;
   }
 
+  /**
+   * True for an infrastructure fault that may pass: the registry unreachable or timing out, HTTP 5xx, 408 or 429. Not
+   * for answers about the request itself (404 unknown id, 409 incompatible, 422 invalid schema).
+   */
+  public boolean isTransient() {
+    return status == -1 || status >= 500 || status == 429 || status == 408;
+  }
+
   /** True if the schema id or subject does not exist (a permanent error: retrying cannot help). */
   public boolean isNotFound() {
     return status == 404;

@@ -130,5 +130,24 @@ class AvroSerdeTest {
     RegistryException unreachable = assertThrows(RegistryException.class, () -> SchemaRegistryClient.builder()
         .setUrl("http://127.0.0.1:1").optMaxAttempts(1).build().byId(1));
     assertTrue(unreachable.getMessage().contains("unreachable"), unreachable.getMessage());
+    assertTrue(unreachable.isTransient() && e.isTransient() && !notFound.isTransient());
+  }
+
+  @Test
+  void shouldTellARegistryOutageFromAnUnknownSchemaId() throws Exception {
+    byte[] bytes = serde.serializer().serialize("t", GenerationRequest.newBuilder().setRequestId("r").setModel("m")
+        .setCount(1).setSeed(1).build());
+    SchemaRegistryClient fresh = SchemaRegistryClient.builder().setUrl(registry.url()).optMaxAttempts(1).build();
+    AvroSerde<GenerationRequest> reader = new AvroSerde<>(fresh, GenerationRequest.class, false);
+    registry.failNext(5);
+    // An outage is not the record's fault: a retriable exception, not a SerializationException to dead-letter.
+    RegistryUnavailableException outage = assertThrows(RegistryUnavailableException.class,
+        () -> reader.deserializer().deserialize("t", bytes));
+    assertTrue(outage.getMessage().contains("503"), outage.getMessage());
+    registry.failNext(0);
+    assertEquals("r", reader.deserializer().deserialize("t", bytes).getRequestId());
+    byte[] unknownId = bytes.clone();
+    unknownId[4] = 99;
+    assertThrows(SerializationException.class, () -> reader.deserializer().deserialize("t", unknownId));
   }
 }

@@ -39,6 +39,11 @@ public final class FakeRegistry implements AutoCloseable {
     return "http://127.0.0.1:" + server.getAddress().getPort();
   }
 
+  /** The next {@code n} calls answer 503 (an outage); 0 ends it. */
+  public void failNext(int n) {
+    failuresToInject.set(n);
+  }
+
   private volatile String lastAuthorization;
 
   /** The Authorization header of the last request (null if it had none). */

@@ -1,0 +1,152 @@
+package io.fieldline.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.fieldline.core.data.IdxFixtures;
+import io.fieldline.schemas.GeneratedImage;
+import io.fieldline.schemas.GenerationRequest;
+import io.fieldline.schemas.GenerationStatus;
+import io.fieldline.schemas.RequestState;
+import io.fieldline.schemas.SamplerSpec;
+import io.fieldline.streams.Topics;
+import io.fieldline.streams.local.LocalKafka;
+import io.fieldline.streams.local.LocalRegistry;
+import io.fieldline.streams.registry.AvroSerde;
+import io.fieldline.streams.registry.SchemaRegistryClient;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A schema-registry outage is an infrastructure fault, not bad input: `fieldline serve` waits it out (at start and
+ * while serving) and loses no request. The outage is a real Apicurio registry cut off behind a TCP proxy, so it keeps
+ * its schemas and comes back on the same address.
+ */
+class RegistryOutageIT {
+  @Test
+  void shouldStartDuringAnOutageAndServeARequestWhoseSchemaArrivedDuringOne() throws Exception {
+    Path dir = Files.createTempDirectory("fieldline-outage");
+    Path data = IdxFixtures.write(dir.resolve("data.idx"), 8, 6, 6, 3, false);
+    Topics topics = Topics.withPrefix("out.");
+    try (LocalKafka kafka = LocalKafka.start(); LocalRegistry registry = LocalRegistry.start();
+         TcpProxy proxy = new TcpProxy(URI.create(registry.confluentUrl()).getPort())) {
+      kafka.createTopics(topics);
+      String viaProxy = registry.confluentUrl().replace(":" + URI.create(registry.confluentUrl()).getPort() + "/",
+          ":" + proxy.port() + "/");
+      // 1. serve starts while the registry is unreachable: it waits and says so, then serves once it is back.
+      ServeProcess serve = new ServeProcess(kafka.bootstrapServers(), viaProxy, data, 8, "out.", "outage-it",
+          dir.resolve("state"), dir.resolve("serve.log")).start();
+      try {
+        waitFor(() -> serve.log().contains("waiting for the schema registry"), Duration.ofSeconds(60), serve);
+        Thread.sleep(5_000);
+        assertTrue(serve.isAlive(), "serve waits for the registry instead of exiting: " + serve.log());
+        proxy.up();
+        waitFor(() -> serve.log().contains("serving "), Duration.ofSeconds(60), serve);
+
+        // 2. A producer on a newer request schema (an added optional field) registers it with the registry directly;
+        // its id is new to serve. The registry then goes away while the request is in the topic.
+        SchemaRegistryClient direct = SchemaRegistryClient.builder().setUrl(registry.confluentUrl()).build();
+        org.apache.avro.Schema newer = new org.apache.avro.Schema.Parser().parse(GenerationRequest.getClassSchema()
+            .toString().replace("{\"name\":\"labels\"",
+                "{\"name\":\"tenant\",\"type\":[\"null\",\"string\"],\"default\":null},{\"name\":\"labels\""));
+        int newId = direct.register(topics.requests() + "-value", newer);
+        org.apache.avro.generic.GenericRecord request = new org.apache.avro.generic.GenericData.Record(newer);
+        GenerationRequest base = GenerationRequest.newBuilder().setRequestId("in-outage").setModel("data").setCount(3)
+            .setSeed(5).setSampler(SamplerSpec.newBuilder().setSolver("heun").setSteps(6).build()).build();
+        for (org.apache.avro.Schema.Field f : GenerationRequest.getClassSchema().getFields()) {
+          request.put(f.name(), org.apache.avro.generic.GenericData.get().deepCopy(f.schema(), base.get(f.name())));
+        }
+        request.put("tenant", "acme");
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        bytes.write(0);
+        bytes.writeBytes(java.nio.ByteBuffer.allocate(4).putInt(newId).array());
+        org.apache.avro.io.BinaryEncoder encoder = org.apache.avro.io.EncoderFactory.get()
+            .directBinaryEncoder(bytes, null);
+        new org.apache.avro.generic.GenericDatumWriter<org.apache.avro.generic.GenericRecord>(newer)
+            .write(request, encoder);
+        encoder.flush();
+        proxy.down();
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(
+            ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()), new ByteArraySerializer(),
+            new ByteArraySerializer())) {
+          producer.send(new ProducerRecord<>(topics.requests(), "in-outage".getBytes(StandardCharsets.UTF_8),
+              bytes.toByteArray())).get();
+        }
+        Thread.sleep(10_000); // serve retries meanwhile
+        assertTrue(serve.isAlive(), serve.log());
+        proxy.up();
+
+        Map<String, GenerationStatus> status = new HashMap<>();
+        Set<String> images = new HashSet<>();
+        try (KafkaConsumer<String, GenerationStatus> statuses = consumer(kafka, direct, GenerationStatus.class);
+             KafkaConsumer<String, GeneratedImage> imageConsumer = consumer(kafka, direct, GeneratedImage.class);
+             KafkaConsumer<String, byte[]> dlq = new KafkaConsumer<>(Map.of(
+                 ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(), ConsumerConfig.GROUP_ID_CONFIG,
+                 "outage-dlq", ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest"), new StringDeserializer(),
+                 new org.apache.kafka.common.serialization.ByteArrayDeserializer())) {
+          statuses.subscribe(List.of(topics.status()));
+          imageConsumer.subscribe(List.of(topics.images()));
+          dlq.subscribe(List.of(topics.deadLetters()));
+          long deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos();
+          while (System.nanoTime() < deadline && !(status.containsKey("in-outage")
+              && status.get("in-outage").getState() == RequestState.DONE && images.size() == 3)) {
+            for (ConsumerRecord<String, GenerationStatus> r : statuses.poll(Duration.ofMillis(200))) {
+              status.put(r.key(), r.value());
+            }
+            for (ConsumerRecord<String, GeneratedImage> r : imageConsumer.poll(Duration.ofMillis(200))) {
+              assertTrue(images.add(r.value().getRequestId() + "/" + r.value().getIndex()), "duplicate image");
+            }
+          }
+          assertEquals(RequestState.DONE, status.get("in-outage").getState(), serve.log());
+          assertEquals(3, images.size(), "every image exactly once");
+          assertEquals(0, dlq.poll(Duration.ofSeconds(2)).count(), "nothing dead-lettered");
+        }
+        String metrics = new String(URI.create(serve.metricsUrl()).toURL().openStream().readAllBytes(),
+            StandardCharsets.UTF_8);
+        assertTrue(metrics.contains("fieldline_registry_retries_total"), "the retries are counted");
+      } finally {
+        serve.stop();
+      }
+    }
+  }
+
+  private interface Check {
+    boolean ok() throws Exception;
+  }
+
+  private static void waitFor(Check check, Duration timeout, ServeProcess serve) throws Exception {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (!check.ok()) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("timed out; serve log:\n" + serve.log());
+      }
+      Thread.sleep(200);
+    }
+  }
+
+  private static <T extends org.apache.avro.specific.SpecificRecord> KafkaConsumer<String, T> consumer(
+      LocalKafka kafka, SchemaRegistryClient client, Class<T> type) {
+    return new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
+        ConsumerConfig.GROUP_ID_CONFIG, "outage-" + type.getSimpleName(),
+        ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
+        ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"), new StringDeserializer(),
+        new AvroSerde<>(client, type, false).deserializer());
+  }
+}

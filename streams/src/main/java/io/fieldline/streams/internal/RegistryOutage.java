@@ -1,0 +1,116 @@
+package io.fieldline.streams.internal;
+
+import io.fieldline.streams.registry.RegistryUnavailableException;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Supplier;
+
+/**
+ * How the pipeline rides out a schema-registry outage: a record that cannot be decoded because the registry does not
+ * answer is retried, never rejected. {@link #call} retries with capped exponential back-off for up to
+ * {@code blockPerRecord} on the stream thread (well under Kafka's max.poll.interval.ms), then lets the
+ * {@link RegistryUnavailableException} end the stream thread without committing past the record; the pipeline's
+ * exception handler replaces the thread, which re-reads the record from the last commit (exactly-once: the aborted
+ * transaction leaves nothing behind) and waits again. Once the registry has been unreachable for {@code maxWait} in a
+ * row, the handler stops the client instead: an operator must look (fail loudly, never dead-letter a good request).
+ */
+public final class RegistryOutage {
+  private static final System.Logger LOG = System.getLogger(RegistryOutage.class.getName());
+  private static final long FIRST_BACKOFF_MS = 100;
+  private static final long MAX_BACKOFF_MS = 5_000;
+
+  /** Sleeping, injectable so tests do not wait. */
+  public interface Sleeper {
+    void sleep(Duration d) throws InterruptedException;
+  }
+
+  private final InstantSource clock;
+  private final Sleeper sleeper;
+  private final Duration blockPerRecord;
+  private final Duration maxWait;
+  private final LongAdder retries = new LongAdder();
+  private final AtomicInteger waiting = new AtomicInteger();
+  private volatile Instant since;
+
+  public RegistryOutage(InstantSource clock, Sleeper sleeper, Duration blockPerRecord, Duration maxWait) {
+    this.clock = clock;
+    this.sleeper = sleeper;
+    this.blockPerRecord = blockPerRecord;
+    this.maxWait = maxWait;
+  }
+
+  /**
+   * Runs {@code action}, retrying it while the registry is unavailable, for up to {@code blockPerRecord}.
+   *
+   * @throws RegistryUnavailableException when the registry is still unavailable after that
+   */
+  public <T> T call(Supplier<T> action) {
+    Instant start = clock.instant();
+    long backoff = FIRST_BACKOFF_MS;
+    waiting.incrementAndGet();
+    try {
+      while (true) {
+        try {
+          T value = action.get();
+          if (since != null) {
+            LOG.log(System.Logger.Level.INFO, "schema registry answers again after "
+                + Duration.between(since, clock.instant()).toSeconds() + " s; processing goes on");
+            since = null;
+          }
+          return value;
+        } catch (RegistryUnavailableException e) {
+          Instant now = clock.instant();
+          if (since == null) {
+            since = now;
+            LOG.log(System.Logger.Level.WARNING, "schema registry unavailable; waiting for it (the record is not "
+                + "rejected; giving up after " + maxWait + "): " + e.getMessage());
+          }
+          if (Duration.between(start, now).compareTo(blockPerRecord) >= 0) {
+            throw e;
+          }
+          retries.increment();
+          try {
+            sleeper.sleep(Duration.ofMillis(backoff));
+          } catch (InterruptedException ie) {
+            Thread.currentThread().interrupt();
+            throw e;
+          }
+          backoff = Math.min(MAX_BACKOFF_MS, backoff * 2);
+        }
+      }
+    } finally {
+      waiting.decrementAndGet();
+    }
+  }
+
+  /**
+   * What the stream thread's exception handler should do with {@code error}: true to replace the thread (a registry
+   * outage still within {@code maxWait}: the record is retried), false to stop (anything else, or an outage that
+   * lasted too long).
+   */
+  public boolean shouldRetry(Throwable error) {
+    if (!RegistryUnavailableException.isCause(error)) {
+      return false;
+    }
+    Instant first = since;
+    boolean within = first == null || Duration.between(first, clock.instant()).compareTo(maxWait) < 0;
+    if (!within) {
+      LOG.log(System.Logger.Level.ERROR, "schema registry unavailable for over " + maxWait + "; stopping (no request "
+          + "was rejected or lost: unprocessed records stay in their topics for the next start)");
+    }
+    return within;
+  }
+
+  /** Retries so far (a counter for metrics). */
+  public long retries() {
+    return retries.sum();
+  }
+
+  /** Stream threads waiting for the registry now (a gauge for metrics). */
+  public int waiting() {
+    return waiting.get();
+  }
+}
