@@ -128,13 +128,25 @@ final class ServeCommand implements Callable<Integer> {
           + "-1 turns it off. Default: ${DEFAULT-VALUE}.")
   int metricsPort;
 
-  private HttpServer metricsServer(PrometheusMeterRegistry prometheus, KafkaStreams streams) throws IOException {
+  /**
+   * /metrics, /health and /ready. Before Kafka Streams exists (serve waiting for the registry at start), /health is
+   * 200 and /ready 503 with what serve waits for.
+   */
+  private HttpServer metricsServer(PrometheusMeterRegistry prometheus,
+      java.util.concurrent.atomic.AtomicReference<KafkaStreams> streams,
+      java.util.concurrent.atomic.AtomicReference<String> waiting) throws IOException {
     HttpServer http = HttpServer.create(new InetSocketAddress(metricsPort), 0);
     http.createContext("/metrics", ex -> reply(ex, 200, prometheus.scrape()));
-    http.createContext("/health", ex -> reply(ex, streams.state() == KafkaStreams.State.ERROR ? 503 : 200,
-        streams.state().name()));
-    http.createContext("/ready", ex -> reply(ex, streams.state() == KafkaStreams.State.RUNNING ? 200 : 503,
-        streams.state().name()));
+    http.createContext("/health", ex -> {
+      KafkaStreams s = streams.get();
+      reply(ex, s != null && s.state() == KafkaStreams.State.ERROR ? 503 : 200, s == null ? "STARTING"
+          : s.state().name());
+    });
+    http.createContext("/ready", ex -> {
+      KafkaStreams s = streams.get();
+      reply(ex, s != null && s.state() == KafkaStreams.State.RUNNING ? 200 : 503, s == null
+          ? "STARTING: " + waiting.get() : s.state().name());
+    });
     http.start();
     return http;
   }
@@ -185,48 +197,57 @@ final class ServeCommand implements Callable<Integer> {
                  .withQueueBounds(maxQueuedPerClient, maxQueued))
              .optMaxBatchSize(batch).optWorkers(engines).optMetrics(metrics)
              .optRegistryWait(Duration.ofSeconds(30), registryWait).build()) {
-      // Before joining the group: the schemas serve writes are registered (waiting for a registry that is down), so
-      // producing never needs the registry later.
-      pipeline.registerSchemas(registryWait, message -> {
-        stdout.println(message);
-        stdout.flush();
-      });
-      String warning = pipeline.guardSchemaEvolution();
-      if (warning != null) {
-        spec.commandLine().getErr().println("warning: " + warning);
-      }
-      KafkaStreams streams = pipeline.create(props);
-      streams.setStateListener((now, before) -> {
-        if (now == KafkaStreams.State.ERROR || now == KafkaStreams.State.NOT_RUNNING) {
-          stopped.countDown();
-        }
-      });
-      new KafkaStreamsMetrics(streams).bindTo(prometheus);
-      new io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics().bindTo(prometheus); // heap, for bounded memory
-      HttpServer http = metricsPort < 0 ? null : metricsServer(prometheus, streams);
-      streams.start();
-      Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-        streams.close(Duration.ofSeconds(30));
-        stopped.countDown();
-      }, "fieldline-shutdown"));
-      stdout.printf("serving %s on %s (registry %s, device %s, %d engine%s per model, batch %d)%n",
-          prefix + "requests", bootstrap, io.fieldline.streams.Secrets.maskUrl(registry), device, engines,
-          engines == 1 ? "" : "s", batch);
-      stdout.flush();
-      long last = -1;
-      while (!stopped.await(statsEvery.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
-        long now = (long) prometheus.find("fieldline.samples").tag("status", "completed").counters().stream()
-            .mapToDouble(io.micrometer.core.instrument.Counter::count).sum();
-        if (now != last) {
-          stdout.printf("stats: %d images completed by this instance's engines%n", now);
+      java.util.concurrent.atomic.AtomicReference<KafkaStreams> streamsRef = new java.util.concurrent.atomic
+          .AtomicReference<>();
+      java.util.concurrent.atomic.AtomicReference<String> waiting = new java.util.concurrent.atomic.AtomicReference<>(
+          "registering schemas");
+      HttpServer http = metricsPort < 0 ? null : metricsServer(prometheus, streamsRef, waiting);
+      try {
+        // Before joining the group: the schemas serve writes are registered (waiting for a registry that is down), so
+        // producing never needs the registry later.
+        pipeline.registerSchemas(registryWait, message -> {
+          waiting.set(message);
+          stdout.println(message);
           stdout.flush();
-          last = now;
+        });
+        String warning = pipeline.guardSchemaEvolution();
+        if (warning != null) {
+          spec.commandLine().getErr().println("warning: " + warning);
+        }
+        KafkaStreams streams = pipeline.create(props);
+        streamsRef.set(streams);
+        streams.setStateListener((now, before) -> {
+          if (now == KafkaStreams.State.ERROR || now == KafkaStreams.State.NOT_RUNNING) {
+            stopped.countDown();
+          }
+        });
+        new KafkaStreamsMetrics(streams).bindTo(prometheus);
+        new io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics().bindTo(prometheus); // heap, for bounded memory
+        streams.start();
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+          streams.close(Duration.ofSeconds(30));
+          stopped.countDown();
+        }, "fieldline-shutdown"));
+        stdout.printf("serving %s on %s (registry %s, device %s, %d engine%s per model, batch %d)%n",
+            prefix + "requests", bootstrap, io.fieldline.streams.Secrets.maskUrl(registry), device, engines,
+            engines == 1 ? "" : "s", batch);
+        stdout.flush();
+        long last = -1;
+        while (!stopped.await(statsEvery.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
+          long now = (long) prometheus.find("fieldline.samples").tag("status", "completed").counters().stream()
+              .mapToDouble(io.micrometer.core.instrument.Counter::count).sum();
+          if (now != last) {
+            stdout.printf("stats: %d images completed by this instance's engines%n", now);
+            stdout.flush();
+            last = now;
+          }
+        }
+        return streams.state() == KafkaStreams.State.ERROR ? 1 : 0;
+      } finally {
+        if (http != null) {
+          http.stop(0);
         }
       }
-      if (http != null) {
-        http.stop(0);
-      }
-      return streams.state() == KafkaStreams.State.ERROR ? 1 : 0;
     }
   }
 }

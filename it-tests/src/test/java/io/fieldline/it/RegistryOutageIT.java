@@ -57,6 +57,11 @@ class RegistryOutageIT {
         waitFor(() -> serve.log().contains("waiting for the schema registry"), Duration.ofSeconds(60), serve);
         Thread.sleep(5_000);
         assertTrue(serve.isAlive(), "serve waits for the registry instead of exiting: " + serve.log());
+        java.net.HttpURLConnection ready = (java.net.HttpURLConnection) URI.create(serve.metricsUrl()
+            .replace("/metrics", "/ready")).toURL().openConnection();
+        assertEquals(503, ready.getResponseCode());
+        String reason = new String(ready.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(reason.contains("waiting for the schema registry"), reason);
         proxy.up();
         waitFor(() -> serve.log().contains("serving "), Duration.ofSeconds(60), serve);
 
