@@ -13,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import io.fieldline.server.ModelLoader;
 import io.fieldline.streams.FieldlinePipeline;
 import io.fieldline.streams.PipelineLimits;
+import io.fieldline.streams.TopicSetup;
 import io.fieldline.streams.Topics;
 import io.fieldline.streams.registry.SchemaRegistryClient;
 import java.io.InputStream;
@@ -21,6 +22,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.Callable;
@@ -116,6 +118,26 @@ final class ServeCommand implements Callable<Integer> {
       + "before --kafka, which wins).")
   Path kafkaConfig;
 
+  @Option(names = "--create-topics", negatable = true, defaultValue = "true", fallbackValue = "true",
+      description = "Create the pipeline's missing topics at start (samples with --samples-partitions partitions, the "
+          + "others with --partitions, status compacted). --no-create-topics only checks, for clusters where "
+          + "applications may not create topics: a missing topic stops serve with status 2 and its name. "
+          + "Default: create.")
+  boolean createTopics;
+
+  @Option(names = "--partitions", paramLabel = "N", defaultValue = "2", description = "Partitions of the topics "
+      + "serve creates (requests, control, progress, images, status, dead letters). Default: ${DEFAULT-VALUE}.")
+  int partitions;
+
+  @Option(names = "--samples-partitions", paramLabel = "N", defaultValue = "4", description = "Partitions of the "
+      + "samples topic serve creates: at most this many instances share one request's images. "
+      + "Default: ${DEFAULT-VALUE}.")
+  int samplesPartitions;
+
+  @Option(names = "--replication-factor", paramLabel = "R", description = "Replication factor of the topics serve "
+      + "creates. Default: the broker's default.replication.factor.")
+  Short replicationFactor;
+
   @Option(names = "--registry-wait", paramLabel = "DURATION", defaultValue = "PT10M",
       description = "How long to ride out a schema-registry outage (ISO-8601): at start, serve waits this long for the "
           + "registry; later, a request whose schema cannot be fetched waits and is retried, never rejected, until "
@@ -125,8 +147,33 @@ final class ServeCommand implements Callable<Integer> {
 
   @Option(names = "--metrics-port", paramLabel = "PORT", defaultValue = "9464",
       description = "HTTP port of /metrics (Prometheus text), /health (liveness) and /ready (Kafka Streams RUNNING); "
-          + "-1 turns it off. Default: ${DEFAULT-VALUE}.")
+          + "0 picks a free port (printed at start), -1 turns it off. Default: ${DEFAULT-VALUE}.")
   int metricsPort;
+
+  /** Creates (or with --no-create-topics checks) the pipeline's topics. */
+  private void ensureTopics(Properties props, PrintWriter stdout) throws InterruptedException {
+    Map<String, Object> admin = new java.util.HashMap<>();
+    props.forEach((k, v) -> admin.put(k.toString(), v));
+    admin.remove(StreamsConfig.APPLICATION_ID_CONFIG);
+    admin.remove(StreamsConfig.STATE_DIR_CONFIG);
+    TopicSetup setup;
+    try {
+      setup = new TopicSetup(partitions, samplesPartitions, java.util.Optional.ofNullable(replicationFactor));
+    } catch (IllegalArgumentException e) {
+      throw new Fieldline.UsageException(e.getMessage());
+    }
+    try (org.apache.kafka.clients.admin.Admin client = org.apache.kafka.clients.admin.Admin.create(
+        org.apache.kafka.clients.admin.AdminClientConfig.configNames().stream().filter(admin::containsKey)
+            .collect(java.util.stream.Collectors.toMap(k -> k, admin::get)))) {
+      List<String> created = setup.ensure(client, Topics.withPrefix(prefix), createTopics);
+      if (!created.isEmpty()) {
+        stdout.println("created topics " + created);
+        stdout.flush();
+      }
+    } catch (IllegalStateException e) {
+      throw new Fieldline.UsageException(e.getMessage());
+    }
+  }
 
   /**
    * /metrics, /health and /ready. Before Kafka Streams exists (serve waiting for the registry at start), /health is
@@ -202,7 +249,12 @@ final class ServeCommand implements Callable<Integer> {
       java.util.concurrent.atomic.AtomicReference<String> waiting = new java.util.concurrent.atomic.AtomicReference<>(
           "registering schemas");
       HttpServer http = metricsPort < 0 ? null : metricsServer(prometheus, streamsRef, waiting);
+      if (http != null) {
+        stdout.printf("metrics on http://localhost:%d/metrics (and /health, /ready)%n", http.getAddress().getPort());
+        stdout.flush();
+      }
       try {
+        ensureTopics(props, stdout);
         // Before joining the group: the schemas serve writes are registered (waiting for a registry that is down), so
         // producing never needs the registry later.
         pipeline.registerSchemas(registryWait, message -> {
@@ -216,7 +268,13 @@ final class ServeCommand implements Callable<Integer> {
         }
         KafkaStreams streams = pipeline.create(props);
         streamsRef.set(streams);
+        java.util.concurrent.atomic.AtomicBoolean announced = new java.util.concurrent.atomic.AtomicBoolean();
         streams.setStateListener((now, before) -> {
+          if (now == KafkaStreams.State.RUNNING && announced.compareAndSet(false, true)) {
+            stdout.printf("ready: consuming %s as %s (Kafka Streams RUNNING)%n", prefix + "requests",
+                applicationId);
+            stdout.flush();
+          }
           if (now == KafkaStreams.State.ERROR || now == KafkaStreams.State.NOT_RUNNING) {
             stopped.countDown();
           }
@@ -225,8 +283,10 @@ final class ServeCommand implements Callable<Integer> {
         new io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics().bindTo(prometheus); // heap, for bounded memory
         streams.start();
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-          streams.close(Duration.ofSeconds(30));
+          boolean clean = streams.close(Duration.ofSeconds(30)) && streams.state() != KafkaStreams.State.ERROR;
           stopped.countDown();
+          // SIGTERM is how operators stop serve: a clean close exits 0 (not the JVM's 143), a failed one 1.
+          Runtime.getRuntime().halt(clean ? 0 : 1);
         }, "fieldline-shutdown"));
         stdout.printf("serving %s on %s (registry %s, device %s, %d engine%s per model, batch %d)%n",
             prefix + "requests", bootstrap, io.fieldline.streams.Secrets.maskUrl(registry), device, engines,

@@ -79,10 +79,22 @@ final class ServeProcess {
     process.waitFor();
   }
 
-  /** SIGTERM: the shutdown hook closes Kafka Streams cleanly. */
-  void stop() throws InterruptedException {
+  /** SIGTERM: the shutdown hook closes Kafka Streams cleanly; returns the exit status. */
+  int stop() throws InterruptedException {
     process.destroy();
-    process.waitFor();
+    return process.waitFor();
+  }
+
+  /** Lets serve pick a free metrics port (--metrics-port 0) and print it; call before {@link #start}. */
+  ServeProcess withEphemeralMetricsPort() {
+    command.set(command.indexOf("--metrics-port") + 1, "0");
+    return this;
+  }
+
+  /** The metrics port serve printed ("metrics on http://localhost:PORT/metrics"), or -1 before it did. */
+  int printedMetricsPort() throws Exception {
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("metrics on http://localhost:(\\d+)/").matcher(log());
+    return m.find() ? Integer.parseInt(m.group(1)) : -1;
   }
 
   /** The Prometheus endpoint. */

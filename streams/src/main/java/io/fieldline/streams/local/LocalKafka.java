@@ -135,9 +135,9 @@ public final class LocalKafka implements AutoCloseable {
    * the others with 2; status compacted.
    */
   public void createTopics(io.fieldline.streams.Topics topics) throws Exception {
-    createTopics(2, topics.requests(), topics.control(), topics.progress(), topics.images(), topics.status(),
-        topics.deadLetters());
-    createTopics(4, topics.samples());
+    try (Admin admin = cluster.admin(new java.util.HashMap<>(adminConfig))) {
+      admin.createTopics(io.fieldline.streams.TopicSetup.defaults().newTopics(topics)).all().get();
+    }
   }
 
   @Override
