@@ -91,13 +91,16 @@ public final class BundleExporter {
   }
 
   /**
-   * Draws a bundle's card grid: 64 samples (seed 0, indices 0-63) with {@code settings}, 8 per row, as a PNG that names
-   * the sampler in its text chunks.
+   * Draws a bundle's card grid with {@code settings}, 8 per row, as a PNG that names the sampler in its text chunks:
+   * 64 samples (seed 0, indices 0-63), or for a class-conditional model one row per class (image i of class i / 8).
    */
   public static void writeSamples(FieldModel model, SamplerSettings settings, Path file) throws IOException {
     List<double[]> samples = new ArrayList<>();
+    int classes = model.classes().size();
+    int count = classes == 0 ? 64 : 8 * classes;
     try {
-      for (SampleResult r : Flows.sampleAll(model, settings, "card", 0, 64, 64, done -> { })) {
+      for (SampleResult r : Flows.sampleAll(List.of(model), settings, "card", 0,
+          i -> classes == 0 ? FieldModel.NO_LABEL : i / 8, count, 64, done -> { })) {
         if (r.status() == SampleStatus.COMPLETED) {
           samples.add(r.x());
         }
@@ -161,7 +164,9 @@ public final class BundleExporter {
             + "--lr %s --width %d%s --seed %d --out RUN_DIR", info.data(), s.kind(),
         s.kind().equals("pfgmpp") ? " --D " + (long) s.augmentedDimensions() : "", s.steps(), s.batch(),
         s.kind().equals("pfgm") ? " --charges " + s.charges() : "", s.learningRate(), s.width(),
-        architectureFlags(s.architecture()), s.seed());
+        architectureFlags(s.architecture()) + (s.conditional() ? " --labels --label-dropout " + s.labels().dropout()
+            : "") + (info.initFrom() != null ? " --init-from " + info.initFrom().replaceAll(" at step \\d+$", "")
+            : ""), s.seed());
     return "# " + bundle.name() + " (version " + bundle.version() + ")\n\n"
         + "A " + (s.kind().equals("pfgm") ? "PFGM (D = 1)" : "PFGM++ (D = " + (long) s.augmentedDimensions() + ")")
         + " field network for " + info.shape() + " images, trained by Fieldline.\n\n"
@@ -172,9 +177,14 @@ public final class BundleExporter {
         + " parameters |\n"
         + "| Training | " + steps + " steps, " + String.format(Locale.ROOT, "%.1f h", seconds / 3600)
         + " on the machine that trained it; " + s.fingerprint() + " |\n"
+        + (s.conditional() ? "| Classes | " + String.join(", ", s.labels().classes()) + " (label dropout "
+            + s.labels().dropout() + ") |\n" : "")
+        + (info.initFrom() != null ? "| Warm start | " + info.initFrom() + " |\n" : "")
         + "| Weights | field.onnx, SHA-256 " + bundle.weightsSha256() + " |\n\n"
         + "Training command:\n\n```bash\n" + command + "\nfieldline export RUN_DIR --out " + bundle.name() + "\n```\n\n"
-        + "## Samples\n\n![64 samples, seeds 0, indices 0-63, default sampler](samples.png)\n\n"
+        + (s.conditional() ? "## Samples\n\n![one row per class (" + String.join(", ", s.labels().classes())
+            + "), seed 0, default sampler](samples.png)\n\n"
+            : "## Samples\n\n![64 samples, seeds 0, indices 0-63, default sampler](samples.png)\n\n")
         + "## Loss\n\n![training loss](loss.png)\n\n"
         + "## Quality\n\nNot evaluated yet: run `fieldline eval --model <this directory>`.\n";
   }
