@@ -114,7 +114,7 @@ final class TrainCommand implements Callable<Integer> {
 
   @Option(names = "--labels", negatable = true, description = "Condition the network on the data's class labels "
       + "(Fashion-MNIST's label file next to its images, an image folder's class subfolders, the toy sets' modes), so "
-      + "requests can ask for a class. Default: on for new PFGM++ runs on labelled data; a resumed run keeps what it "
+      + "requests can ask for a class. Default: on for new runs on labelled data; a resumed run keeps what it "
       + "was started with. --no-labels trains an unconditional network.")
   Boolean labels;
 
@@ -192,7 +192,7 @@ final class TrainCommand implements Callable<Integer> {
       on = existing != null;
       dropout = labelDropout == null && existing != null ? existing.dropout() : dropout;
     } else {
-      on = images.labelled() && settings.kind().equals("pfgmpp");
+      on = images.labelled();
     }
     if (!on) {
       if (labelDropout != null) {

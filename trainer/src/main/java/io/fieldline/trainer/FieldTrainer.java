@@ -173,7 +173,11 @@ public final class FieldTrainer {
           double lr = settings.learningRate() * Math.min(1.0, (double) step / Math.max(1, settings.warmup()));
           double emaDecay = Math.min(settings.emaDecay(), (1.0 + step) / (10.0 + step));
           int[] picked = picks(step);
-          TrainingBatch batch = objective.batch(images(picked), settings.batch(), settings.seed(), step);
+          int[] rowLabels = config.conditional() ? labels(picked, settings.batch(), step) : null;
+          TrainingBatch batch = config.conditional()
+              ? objective.batch(images(picked), trueLabels(picked), rowLabels, settings.labels().classes(),
+                  settings.batch(), settings.seed(), step)
+              : objective.batch(images(picked), settings.batch(), settings.seed(), step);
           double loss;
           double gradNorm;
           try (NDManager scope = manager.newSubManager()) {
@@ -184,7 +188,7 @@ public final class FieldTrainer {
             NDArray weights = scope.create(batch.weights(), new Shape(batch.size(), 1));
             NDList inputs = new NDList(x, cond);
             if (config.conditional()) {
-              inputs.add(scope.create(FieldNet.oneHot(labels(picked, batch.size(), step), config.classes()),
+              inputs.add(scope.create(FieldNet.oneHot(rowLabels, config.classes()),
                   new Shape(batch.size(), config.classes())));
             }
             NDArray lossArray;
@@ -309,18 +313,25 @@ public final class FieldTrainer {
     return out;
   }
 
+  private int[] trueLabels(int[] picked) {
+    int[] out = new int[picked.length];
+    for (int i = 0; i < picked.length; i++) {
+      out[i] = data.labels()[picked[i]];
+    }
+    return out;
+  }
+
   /**
-   * The class labels of a step's first {@code rows} images, each replaced by "no label" (index {@code classes}) with
+   * The class labels of a step's first {@code rows} images, each replaced by "no label" ({@code NO_LABEL}) with
    * probability {@code labelDropout}, from its own counter-based stream (so the data order is the unconditional
    * run's).
    */
   private int[] labels(int[] picked, int rows, long step) {
-    int classes = settings.labels().classes().size();
     SampleRandom random = new SampleRandom(settings.seed() ^ 0x4c4142454cL, step, 2);
     int[] out = new int[rows];
     for (int i = 0; i < rows; i++) {
       boolean drop = random.nextDouble() < settings.labels().dropout();
-      out[i] = drop ? classes : data.labels()[picked[i]];
+      out[i] = drop ? io.fieldline.core.FieldModel.NO_LABEL : data.labels()[picked[i]];
     }
     return out;
   }

@@ -159,11 +159,6 @@ public record TrainSettings(String kind, double augmentedDimensions, long steps,
       throw new IllegalArgumentException("z_exp must be >= 0, got " + zExp);
     }
     positive("checkpointEvery", checkpointEvery);
-    if (labels != null && kind.equals("pfgm")) {
-      throw new IllegalArgumentException("class-conditional training is built for PFGM++ only so far (PFGM's target "
-          + "is the field of a batch of charges, which would have to be drawn per class); use --kind pfgmpp or "
-          + "--no-labels");
-    }
   }
 
   private static void positive(String name, long value) {

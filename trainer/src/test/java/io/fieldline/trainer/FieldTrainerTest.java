@@ -243,6 +243,30 @@ class FieldTrainerTest {
   }
 
   @Test
+  void shouldDrawEachRequestedGaussianWithAConditionalPfgmNetwork() throws Exception {
+    // PFGM (D = 1): each row regresses on the field of its class's charges alone.
+    Dataset data = ToySets.generate("gaussians", 4000, 0);
+    TrainSettings settings = new TrainSettings("pfgm", 1, 600, 128, 1024, 2e-3, 50, 0.99, 1.0, 0, 16, 0, 600)
+        .withLabels(new TrainSettings.Labels(data.classes(), 0.1));
+    Path run = dir.resolve("gaussians-pfgm-cond");
+    train(data, settings, run);
+    Path bundleDir = dir.resolve("gaussians-pfgm-cond-model");
+    BundleExporter.export(run, bundleDir, "gaussians-pfgm-cond", "1");
+    int n = 160;
+    int onMode = 0;
+    try (OnnxFieldModel model = OnnxFieldModel.load(bundleDir, "cpu")) {
+      for (SampleResult r : Flows.sampleAll(List.of(model), model.defaultSampler(), "t", 0, i -> i % 8, n, 64,
+          done -> { })) {
+        double a = 2 * Math.PI * r.task().label() / 8;
+        if (Math.hypot(r.x()[0] - 0.8 * Math.cos(a), r.x()[1] - 0.8 * Math.sin(a)) < 0.2) {
+          onMode++;
+        }
+      }
+    }
+    assertTrue(onMode >= 0.9 * n, onMode + " of " + n + " on their requested mode");
+  }
+
+  @Test
   void shouldExportABundleThatServesAndRefuseAFlippedByte() throws Exception {
     for (String kind : new String[] {"pfgm", "pfgmpp"}) {
       Path run = dir.resolve("export-" + kind);

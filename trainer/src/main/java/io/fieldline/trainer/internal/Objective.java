@@ -15,4 +15,18 @@ public interface Objective {
    * @param step the step number
    */
   TrainingBatch batch(double[][] images, int rows, long seed, long step);
+
+  /**
+   * Builds the batch of one step of a class-conditional run. The default is {@link #batch(double[][], int, long,
+   * long)}: objectives whose target is one image (PFGM++'s denoiser) need no labels; PFGM's target field does.
+   *
+   * @param labels the class of every image ({@code images.length} of them)
+   * @param rowLabels the class each of the first {@code rows} rows is trained for: its own, or
+   *     {@link io.fieldline.core.FieldModel#NO_LABEL} (label dropout: the unconditional target)
+   * @param classes the class names
+   */
+  default TrainingBatch batch(double[][] images, int[] labels, int[] rowLabels, java.util.List<String> classes,
+      int rows, long seed, long step) {
+    return batch(images, rows, seed, step);
+  }
 }

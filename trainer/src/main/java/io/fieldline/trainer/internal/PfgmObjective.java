@@ -32,6 +32,17 @@ public final class PfgmObjective implements Objective {
 
   @Override
   public TrainingBatch batch(double[][] images, int rows, long seed, long step) {
+    return batch(images, null, null, java.util.List.of(), rows, seed, step);
+  }
+
+  /**
+   * The conditional target: row i regresses on the field of the step's charges of class {@code rowLabels[i]} alone
+   * (all charges for "no label"), the exact class-conditional Poisson field, whose flow carries the prior onto that
+   * class. Each class keeps about charges / classes of the step's charges.
+   */
+  @Override
+  public TrainingBatch batch(double[][] images, int[] labels, int[] rowLabels, java.util.List<String> classes,
+      int rows, long seed, long step) {
     int n = physics.dimension();
     double[][] perturbed = new double[rows][];
     double[] z = new double[rows];
@@ -52,9 +63,36 @@ public final class PfgmObjective implements Objective {
       perturbed[i] = y;
       z[i] = Math.max(ez * scale, 1e-10);
     }
-    ExactField charges = ExactField.builder().setData(images).setPhysics(physics).setShape(shape).build();
     double[][] field = new double[rows][n + 1];
-    charges.evaluate(perturbed, z, field, rows);
+    if (labels == null) {
+      ExactField.builder().setData(images).setPhysics(physics).setShape(shape).build()
+          .evaluate(perturbed, z, field, rows);
+    } else {
+      // A class absent from this step's charges cannot be a target: its rows fall back to the unconditional field.
+      boolean[] present = new boolean[classes.size()];
+      for (int l : labels) {
+        present[l] = true;
+      }
+      java.util.List<String> used = new java.util.ArrayList<>();
+      int[] renumber = new int[classes.size()];
+      for (int c = 0; c < classes.size(); c++) {
+        renumber[c] = present[c] ? used.size() : -1;
+        if (present[c]) {
+          used.add(classes.get(c));
+        }
+      }
+      int[] chargeLabels = new int[labels.length];
+      for (int j = 0; j < labels.length; j++) {
+        chargeLabels[j] = renumber[labels[j]];
+      }
+      int[] targets = new int[rows];
+      for (int i = 0; i < rows; i++) {
+        targets[i] = rowLabels[i] == io.fieldline.core.FieldModel.NO_LABEL || renumber[rowLabels[i]] < 0
+            ? io.fieldline.core.FieldModel.NO_LABEL : renumber[rowLabels[i]];
+      }
+      ExactField.builder().setData(images).setPhysics(physics).setShape(shape).optLabels(chargeLabels, used).build()
+          .evaluate(perturbed, z, targets, field, rows);
+    }
     float[] inputs = new float[rows * n];
     float[] cond = new float[rows];
     float[] targets = new float[rows * (n + 1)];
