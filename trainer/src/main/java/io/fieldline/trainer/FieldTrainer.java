@@ -194,8 +194,9 @@ public final class FieldTrainer {
             NDArray lossArray;
             try (GradientCollector collector = engine.newGradientCollector()) {
               NDArray out = net.forward(store, inputs, true).singletonOrThrow();
+              // The constant as a scope tensor, not a Java number: see Layers.constant.
               lossArray = out.sub(target).square().sum(new int[] {1}, true).mul(weights).mean()
-                  .mul(config.pfgm() ? 0.5f : 1f);
+                  .mul(scope.create(config.pfgm() ? 0.5f : 1f));
               collector.backward(lossArray);
             }
             loss = lossArray.getFloat();

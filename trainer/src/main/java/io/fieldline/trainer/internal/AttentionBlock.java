@@ -50,10 +50,10 @@ final class AttentionBlock extends AbstractBlock {
     NDArray k = Layers.forward(key, ps, h, training).reshape(s.get(0), channels, -1);
     NDArray v = Layers.forward(value, ps, h, training).reshape(s.get(0), channels, -1);
     // w[b, i, j] = softmax_j(sum_c q[b, c, i] k[b, c, j] / sqrt(C)); out[b, c, i] = sum_j v[b, c, j] w[b, i, j]
-    NDArray w = q.transpose(0, 2, 1).matMul(k).mul((float) (1 / Math.sqrt(channels))).softmax(-1);
+    NDArray w = q.transpose(0, 2, 1).matMul(k).mul(Layers.constant(q, (float) (1 / Math.sqrt(channels)))).softmax(-1);
     NDArray attended = v.matMul(w.transpose(0, 2, 1)).reshape(s);
     NDArray out = Layers.forward(projection, ps, attended, training);
-    return new NDList(x.add(out).mul(Layers.SKIP_SCALE));
+    return new NDList(x.add(out).mul(Layers.constant(x, Layers.SKIP_SCALE)));
   }
 
   String export(OnnxGraph g, String x) {

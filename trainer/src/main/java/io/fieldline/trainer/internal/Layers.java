@@ -33,9 +33,22 @@ final class Layers {
     return block.forward(ps, new NDList(x), training).singletonOrThrow();
   }
 
-  /** SiLU = x sigmoid(x). */
+  /**
+   * SiLU = x sigmoid(x), with no number operand: DJL turns a number into a scalar tensor over a Java buffer that it
+   * frees right after the forward op, while autograd keeps using it for backward; a GC in between corrupts the
+   * gradient (DJL's {@code Activation.swish(x, 1f)} is {@code x.mul(1f)}). See {@link #constant}.
+   */
   static NDArray silu(NDArray x) {
-    return Activation.swish(x, 1f);
+    return x.mul(Activation.sigmoid(x));
+  }
+
+  /**
+   * A constant for an op inside the gradient collector, as a tensor owned by {@code like}'s manager (the training
+   * step's scope), so it lives until after backward. Never pass a Java number to mul/div/pow of a tensor that needs
+   * a gradient: DJL's scalar tensor for it is freed after the forward op although backward reads it.
+   */
+  static NDArray constant(NDArray like, float value) {
+    return like.getManager().create(value);
   }
 
   static String silu(OnnxGraph g, String x) {

@@ -52,7 +52,7 @@ final class ResBlock extends AbstractBlock {
     h = h.add(e.reshape(e.getShape().get(0), out, 1, 1));
     h = Layers.forward(conv2, ps, Layers.silu(Layers.forward(norm2, ps, h, training)), training);
     NDArray s = skip == null ? x : Layers.forward(skip, ps, x, training);
-    return new NDList(h.add(s).mul(Layers.SKIP_SCALE));
+    return new NDList(h.add(s).mul(Layers.constant(h, Layers.SKIP_SCALE)));
   }
 
   String export(OnnxGraph g, String x, String emb) {
