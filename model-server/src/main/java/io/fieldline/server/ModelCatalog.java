@@ -43,6 +43,7 @@ import java.util.stream.Stream;
  * thread-safe.
  */
 public final class ModelCatalog implements AutoCloseable {
+  private static final System.Logger LOG = System.getLogger(ModelCatalog.class.getName());
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
 
   /** A resolved model: what to load and how to name it. */
@@ -223,6 +224,9 @@ public final class ModelCatalog implements AutoCloseable {
 
   private FieldModel warm(Entry entry) {
     Slot s = slot(entry);
+    String message;
+    FieldModel model = null;
+    RuntimeException failure = null;
     synchronized (s) { // one load per version; requests for other versions are not held up
       if (s.model != null) {
         return s.model;
@@ -232,25 +236,37 @@ public final class ModelCatalog implements AutoCloseable {
         throw new ModelException(s.failure);
       }
       long start = System.nanoTime();
-      FieldModel model = null;
       try {
         model = loader.apply(entry.spec());
         WarmUp.check(model);
+        s.model = model;
+        s.failure = null;
+        message = String.format(java.util.Locale.ROOT, "%s loaded and warmed up in %.1f s", label(entry),
+            (System.nanoTime() - start) / 1e9);
       } catch (RuntimeException e) {
         if (model != null) {
           model.close();
         }
         s.failure = label(entry) + ": " + e.getMessage();
         s.failedFingerprint = fingerprint;
-        listener.accept(label(entry) + " failed to load and is not served: " + e.getMessage()
-            + " (retried when its files change)");
-        throw e instanceof ModelException me ? me : new ModelException(s.failure, e);
+        message = label(entry) + " failed to load and is not served: " + e.getMessage()
+            + " (retried when its files change)";
+        failure = e instanceof ModelException me ? me : new ModelException(s.failure, e);
       }
-      s.model = model;
-      s.failure = null;
-      listener.accept(String.format(java.util.Locale.ROOT, "%s loaded and warmed up in %.1f s", label(entry),
-          (System.nanoTime() - start) / 1e9));
-      return model;
+    }
+    // Outside the lock (the Caffeine habit): a slow or re-entrant listener cannot block or deadlock other loads.
+    notifyListener(message);
+    if (failure != null) {
+      throw failure;
+    }
+    return model;
+  }
+
+  private void notifyListener(String message) {
+    try {
+      listener.accept(message);
+    } catch (RuntimeException e) {
+      LOG.log(System.Logger.Level.WARNING, "model catalog listener failed on: " + message, e);
     }
   }
 
@@ -297,7 +313,7 @@ public final class ModelCatalog implements AutoCloseable {
     private final Map<String, String> aliases = new LinkedHashMap<>();
     private Function<String, FieldModel> loader = ModelLoader.builder().build()::load;
     private Executor warmUps;
-    private Consumer<String> listener = message -> {};
+    private Consumer<String> listener = message -> LOG.log(System.Logger.Level.INFO, message);
 
     private Builder() {}
 
@@ -335,7 +351,10 @@ public final class ModelCatalog implements AutoCloseable {
       return this;
     }
 
-    /** Told, in one line each, when a version becomes ready or fails to load. Default: nobody. */
+    /**
+     * Told, in one line each, when a version becomes ready or fails to load; called outside the catalog's locks, and a
+     * listener that throws is logged. Default: the lines go to the System.Logger of this class (INFO).
+     */
     public Builder optListener(Consumer<String> listener) {
       this.listener = Objects.requireNonNull(listener, "listener");
       return this;

@@ -144,6 +144,29 @@ class ModelCatalogTest {
   }
 
   @Test
+  void shouldCallItsListenerOutsideItsLocksAndSurviveOneThatThrows() throws Exception {
+    version("m", "1", "ok");
+    List<String> seen = new ArrayList<>();
+    ModelCatalog[] self = new ModelCatalog[1];
+    try (ModelCatalog catalog = ModelCatalog.builder().optModelsDir(models).optWarmUpExecutor(manual)
+        .optListener(message -> {
+          // From another thread, as a UI or metrics exporter would: blocks forever if the catalog's lock is held.
+          java.util.concurrent.CompletableFuture<Object> other = java.util.concurrent.CompletableFuture.supplyAsync(
+              () -> self[0].load(self[0].resolve("m", "1").orElseThrow()));
+          seen.add(message + " / other thread loaded: " + (other.orTimeout(10, java.util.concurrent.TimeUnit.SECONDS)
+              .join() != null));
+          throw new IllegalStateException("a listener bug");
+        })
+        .optLoader(spec -> new ConstantModel(exact, 0.5)).build()) {
+      self[0] = catalog;
+      FieldModel model = catalog.load(catalog.resolve("m", null).orElseThrow());
+      assertTrue(model != null, "a listener that throws does not fail the load");
+      assertEquals(1, seen.size(), seen.toString());
+      assertTrue(seen.get(0).endsWith("other thread loaded: true"), seen.toString());
+    }
+  }
+
+  @Test
   void shouldFailClearlyWhenNoVersionLoads() throws Exception {
     version("m", "1", "fail");
     try (ModelCatalog catalog = catalog()) {

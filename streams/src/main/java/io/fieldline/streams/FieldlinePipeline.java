@@ -106,8 +106,11 @@ public final class FieldlinePipeline implements AutoCloseable {
     return topics;
   }
 
-  /** The device engines (tests step them by hand when built with {@code optEngineThreads(false)}). */
-  public DeviceEngines engines() {
+  /**
+   * The device engines, package-private (an internal type): tests in this package step them by hand when the
+   * pipeline is built with {@code optEngineThreads(false)}.
+   */
+  DeviceEngines engines() {
     return engines;
   }
 

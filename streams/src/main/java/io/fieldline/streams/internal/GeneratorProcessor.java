@@ -78,6 +78,11 @@ public final class GeneratorProcessor implements Processor<String, SampleTask, S
 
   @Override
   public void init(ProcessorContext<String, Object> context) {
+    // Kafka Streams may close a processor and init it again (a task revoked and reassigned): start clean.
+    this.closed = false;
+    inFlight.clear();
+    finished.clear();
+    entries.clear();
     this.context = context;
     this.pending = context.getStateStore(PENDING_STORE);
     this.cancellations = context.getStateStore(CANCELLATIONS_STORE);
