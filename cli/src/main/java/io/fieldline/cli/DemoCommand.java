@@ -1,9 +1,7 @@
 package io.fieldline.cli;
 
 import io.fieldline.cli.internal.ProgressBar;
-import io.fieldline.cli.internal.RequestFollower;
 import io.fieldline.core.ImageShape;
-import io.fieldline.schemas.GeneratedImage;
 import io.fieldline.schemas.ClassRequest;
 import io.fieldline.schemas.GenerationRequest;
 import io.fieldline.schemas.GenerationStatus;
@@ -14,9 +12,9 @@ import io.fieldline.server.ModelCatalog;
 import io.fieldline.server.ModelLoader;
 import io.fieldline.streams.FieldlinePipeline;
 import io.fieldline.streams.Topics;
+import io.fieldline.streams.client.FieldlineClient;
 import io.fieldline.streams.local.LocalKafka;
 import io.fieldline.streams.local.LocalRegistry;
-import io.fieldline.streams.registry.AvroSerde;
 import io.fieldline.streams.registry.SchemaRegistryClient;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
@@ -32,13 +30,6 @@ import java.util.Properties;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import javax.imageio.ImageIO;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.StringDeserializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
 import picocli.CommandLine.Command;
@@ -164,24 +155,19 @@ final class DemoCommand implements Callable<Integer> {
     }
     GenerationRequest request = GenerationRequest.newBuilder().setRequestId(id).setModel(model).setCount(count)
         .setSeed(seed).setSampler(sampler).setClasses(perClass).build();
-    long sent = System.nanoTime();
-    try (KafkaProducer<String, GenerationRequest> producer = new KafkaProducer<>(Map.of(
-        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()), new StringSerializer(),
-        new AvroSerde<>(client, GenerationRequest.class, false).serializer())) {
-      producer.send(new ProducerRecord<>(topics.requests(), id, request)).get();
-    }
-    stdout.printf(Locale.ROOT, "up in %.1f s; requested %d images of model %s (request %s)%n", startup, count, model,
-        id);
-    stdout.flush();
-    ProgressBar bar = new ProgressBar(System.err, "images", count, !noProgress, System::nanoTime);
     Map<Integer, byte[]> images = new TreeMap<>();
-    RequestFollower.Outcome outcome;
-    try (KafkaConsumer<String, GeneratedImage> imageConsumer = consumer(kafka, client, GeneratedImage.class);
-         KafkaConsumer<String, GenerationStatus> statusConsumer = consumer(kafka, client, GenerationStatus.class)) {
-      imageConsumer.subscribe(List.of(topics.images()));
-      statusConsumer.subscribe(List.of(topics.status()));
-      outcome = RequestFollower.follow(imageConsumer, statusConsumer, id, Duration.ofMinutes(30),
-          () -> streams.state().isRunningOrRebalancing(), (image, png) -> {
+    FieldlineClient.Outcome outcome;
+    long sent;
+    try (FieldlineClient fieldline = FieldlineClient.builder().setBootstrapServers(kafka.bootstrapServers())
+        .setRegistry(client).optTopics(topics).build()) {
+      sent = System.nanoTime();
+      fieldline.submit(request);
+      stdout.printf(Locale.ROOT, "up in %.1f s; requested %d images of model %s (request %s)%n", startup, count,
+          model, id);
+      stdout.flush();
+      ProgressBar bar = new ProgressBar(System.err, "images", count, !noProgress, System::nanoTime);
+      outcome = fieldline.follow(id, Duration.ofMinutes(30), () -> streams.state().isRunningOrRebalancing(),
+          (image, png) -> {
             images.put(image.getIndex(), png);
             Files.write(out.resolve(String.format(Locale.ROOT, "image-%04d.png", image.getIndex())), png);
             bar.update(images.size());
@@ -228,14 +214,5 @@ final class DemoCommand implements Callable<Integer> {
     }
     Files.write(out.resolve("grid.png"), ContactSheet.png(samples, shape, columns, 2,
         Map.of("Software", "Fieldline")));
-  }
-
-  private static <T extends org.apache.avro.specific.SpecificRecord> KafkaConsumer<String, T> consumer(
-      LocalKafka kafka, SchemaRegistryClient client, Class<T> type) {
-    return new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
-        ConsumerConfig.GROUP_ID_CONFIG, "demo-" + type.getSimpleName(),
-        ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
-        ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"), new StringDeserializer(),
-        new AvroSerde<>(client, type, false).deserializer());
   }
 }

@@ -1,14 +1,12 @@
 package io.fieldline.cli;
 
 import io.fieldline.cli.internal.ProgressBar;
-import io.fieldline.cli.internal.RequestFollower;
 import io.fieldline.schemas.ClassRequest;
-import io.fieldline.schemas.GeneratedImage;
 import io.fieldline.schemas.GenerationRequest;
 import io.fieldline.schemas.GenerationStatus;
 import io.fieldline.schemas.SamplerSpec;
 import io.fieldline.streams.Topics;
-import io.fieldline.streams.registry.AvroSerde;
+import io.fieldline.streams.client.FieldlineClient;
 import io.fieldline.streams.registry.SchemaRegistryClient;
 import java.io.InputStream;
 import java.io.PrintWriter;
@@ -24,13 +22,7 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.UUID;
 import java.util.concurrent.Callable;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.StringDeserializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -171,43 +163,27 @@ final class SubmitCommand implements Callable<Integer> {
         .setClientId(clientId).setDeadlineEpochMs(deadline == null ? null : Instant.now().plus(deadline).toEpochMilli()).setLabels(labels)
         .build();
     Files.createDirectories(out);
-    Map<String, Object> consumerConfig = new HashMap<>(common);
-    consumerConfig.put(ConsumerConfig.GROUP_ID_CONFIG, "fieldline-submit-" + id);
-    consumerConfig.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest");
-    consumerConfig.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-    try (KafkaConsumer<String, GeneratedImage> images = new KafkaConsumer<>(consumerConfig, new StringDeserializer(),
-        new AvroSerde<>(client, GeneratedImage.class, false).deserializer());
-         KafkaConsumer<String, GenerationStatus> statuses = new KafkaConsumer<>(consumerConfig,
-             new StringDeserializer(), new AvroSerde<>(client, GenerationStatus.class, false).deserializer());
-         KafkaProducer<String, GenerationRequest> producer = new KafkaProducer<>(common, new StringSerializer(),
-             new AvroSerde<>(client, GenerationRequest.class, false).serializer())) {
-      images.subscribe(List.of(topics.images()));
-      statuses.subscribe(List.of(topics.status()));
-      while (images.assignment().isEmpty() || statuses.assignment().isEmpty()) {
-        images.poll(Duration.ofMillis(100)); // join first, so nothing produced after the send is missed
-        statuses.poll(Duration.ofMillis(100));
-      }
-      producer.send(new ProducerRecord<>(topics.requests(), id, request)).get();
-      stdout.printf("submitted request %s: %d images of %s%n", id, count, model);
+    try (FieldlineClient fieldline = FieldlineClient.builder().setBootstrapServers(bootstrap).setRegistry(client)
+        .optTopics(topics).optKafka(common).build()) {
+      stdout.printf("submitting request %s: %d images of %s%n", id, count, model);
       stdout.flush();
       ProgressBar bar = new ProgressBar(System.err, "images", count, !noProgress, System::nanoTime);
       int[] saved = {0};
       java.util.TreeMap<Integer, String> rows = new java.util.TreeMap<>();
-      RequestFollower.Outcome outcome = RequestFollower.follow(images, statuses, id, timeout, () -> true,
-          (image, png) -> {
-            String file = String.format(Locale.ROOT, "%s-%04d.png", id, image.getIndex());
-            String className = image.getClassName() == null ? null : image.getClassName().toString();
-            if (className != null) {
-              file = safeFolder(className) + "/" + file;
-              Files.createDirectories(out.resolve(safeFolder(className)));
-            }
-            Files.write(out.resolve(file), png);
-            rows.put(image.getIndex(), String.join(",", csv(file), Integer.toString(image.getClassIndex()),
-                csv(className == null ? "" : className), Long.toString(image.getSeed()),
-                Integer.toString(image.getIndex()), csv(image.getModel().toString()),
-                csv(image.getModelVersion().toString()), csv(image.getSampler().toString())));
-            bar.update(++saved[0]);
-          });
+      FieldlineClient.Outcome outcome = fieldline.submitAndFollow(request, timeout, () -> true, (image, png) -> {
+        String file = String.format(Locale.ROOT, "%s-%04d.png", id, image.getIndex());
+        String className = image.getClassName();
+        if (className != null) {
+          file = safeFolder(className) + "/" + file;
+          Files.createDirectories(out.resolve(safeFolder(className)));
+        }
+        Files.write(out.resolve(file), png);
+        rows.put(image.getIndex(), String.join(",", csv(file), Integer.toString(image.getClassIndex()),
+            csv(className == null ? "" : className), Long.toString(image.getSeed()),
+            Integer.toString(image.getIndex()), csv(image.getModel()), csv(image.getModelVersion()),
+            csv(image.getSampler())));
+        bar.update(++saved[0]);
+      });
       Files.writeString(out.resolve("labels.csv"), "file,class,class_name,seed,index,model,version,sampler\n"
           + rows.values().stream().map(r -> r + "\n").collect(java.util.stream.Collectors.joining()));
       GenerationStatus last = outcome.last();

@@ -162,6 +162,24 @@ class ServeAndSubmitIT {
         assertEquals(7, read.size(), "the old reader decoded every image: " + read.keySet());
         assertTrue(read.containsKey("old/0") && read.containsKey("old/1"), "the old request was served");
         assertEquals("heun(steps=6, guidance=2)", read.get("feed/4").get("sampler").toString());
+
+        // The Java client API and `fieldline cancel`: a long request is stopped, and its status says so.
+        try (io.fieldline.streams.client.FieldlineClient fieldline = io.fieldline.streams.client.FieldlineClient
+            .builder().setBootstrapServers(kafka.bootstrapServers()).setRegistry(client).optTopics(topics).build()) {
+          fieldline.submit(GenerationRequest.newBuilder().setRequestId("long").setModel("data").setCount(5000)
+              .setSeed(1).setSampler(io.fieldline.schemas.SamplerSpec.newBuilder().setSolver("euler").setSteps(2000)
+                  .build()).build());
+          Process cancel = new ProcessBuilder(ServeProcess.cli(List.of(), "cancel", "long",
+              "--bootstrap-servers", kafka.bootstrapServers(), "--registry", registry.confluentUrl(),
+              "--topic-prefix", "cls.", "--reason", "changed my mind")).redirectErrorStream(true)
+              .redirectOutput(dir.resolve("cancel.log").toFile()).start();
+          assertTrue(cancel.waitFor(2, TimeUnit.MINUTES));
+          assertEquals(0, cancel.exitValue(), Files.readString(dir.resolve("cancel.log")));
+          io.fieldline.streams.client.FieldlineClient.Outcome outcome = fieldline.follow("long",
+              java.time.Duration.ofMinutes(2), (image, png) -> { });
+          assertEquals(io.fieldline.schemas.RequestState.CANCELLED, outcome.last().getState(), serve.log());
+          assertTrue(outcome.images() < 5000, outcome.images() + " images before the cancel took effect");
+        }
       } finally {
         serve.stop();
       }

@@ -1,0 +1,261 @@
+package io.fieldline.streams.client;
+
+import io.fieldline.schemas.CancelRequest;
+import io.fieldline.schemas.GeneratedImage;
+import io.fieldline.schemas.GenerationRequest;
+import io.fieldline.schemas.GenerationStatus;
+import io.fieldline.schemas.RequestState;
+import io.fieldline.streams.Topics;
+import io.fieldline.streams.registry.AvroSerde;
+import io.fieldline.streams.registry.SchemaRegistryClient;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.UUID;
+import java.util.concurrent.ExecutionException;
+import java.util.function.BooleanSupplier;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+/**
+ * A Java client of a running Fieldline pipeline: submit a request, follow its status and read its images, cancel it.
+ * The producer and consumer set-up lives here once: records keyed by request id (the pipeline rejects another key),
+ * values in the Confluent Avro wire format under the {@code <topic>-value} subjects (the client registers the request
+ * and cancel schemas it writes), images and statuses read with {@code isolation.level=read_committed}, so each image
+ * of a request arrives exactly once.
+ *
+ * <p>Thread safety: one thread at a time. Failures: a request the broker does not acknowledge throws
+ * {@link IllegalStateException} with the broker's reason; a request the pipeline rejects ends with state REJECTED and
+ * its reason in {@link Outcome#last()}.
+ */
+public final class FieldlineClient implements AutoCloseable {
+  /** What to do with each image of a followed request (its record and its PNG bytes). */
+  public interface ImageSink {
+    void accept(GeneratedImage image, byte[] png) throws IOException;
+  }
+
+  /**
+   * How a request ended, as a client saw it.
+   *
+   * @param last the last status (null if none arrived before the timeout)
+   * @param images images received
+   * @param nfe their field evaluations in all
+   * @param firstImageNanos {@code System.nanoTime()} of the first image, or -1
+   */
+  public record Outcome(GenerationStatus last, int images, long nfe, long firstImageNanos) {
+    /** True when the request ended DONE. */
+    public boolean done() {
+      return last != null && last.getState() == RequestState.DONE;
+    }
+  }
+
+  private final Map<String, Object> kafka;
+  private final SchemaRegistryClient registry;
+  private final Topics topics;
+  private KafkaProducer<String, GenerationRequest> requests;
+  private KafkaProducer<String, CancelRequest> cancels;
+
+  private FieldlineClient(Builder b) {
+    this.kafka = new HashMap<>(b.kafka);
+    this.kafka.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, b.bootstrap);
+    this.registry = b.registry;
+    this.topics = b.topics;
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** A fresh request id (a random UUID). */
+  public static String newRequestId() {
+    return UUID.randomUUID().toString();
+  }
+
+  /**
+   * Sends a request (keyed by its id) and waits for the broker's acknowledgement.
+   *
+   * @return its request id
+   */
+  public String submit(GenerationRequest request) {
+    if (requests == null) {
+      requests = new KafkaProducer<>(kafka, new StringSerializer(),
+          new AvroSerde<>(registry, GenerationRequest.class, false).serializer());
+    }
+    send(requests, topics.requests(), request.getRequestId(), request);
+    return request.getRequestId();
+  }
+
+  /** Asks every instance to stop the remaining images of a request (they end CANCELLED). */
+  public void cancel(String requestId, String reason) {
+    if (cancels == null) {
+      cancels = new KafkaProducer<>(kafka, new StringSerializer(),
+          new AvroSerde<>(registry, CancelRequest.class, false).serializer());
+    }
+    send(cancels, topics.control(), requestId, CancelRequest.newBuilder().setRequestId(requestId).setReason(reason)
+        .build());
+  }
+
+  private static <T> void send(KafkaProducer<String, T> producer, String topic, String key, T value) {
+    try {
+      producer.send(new ProducerRecord<>(topic, key, value)).get();
+    } catch (ExecutionException e) {
+      throw new IllegalStateException("the broker did not take the record for " + topic + ": "
+          + e.getCause().getMessage(), e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while sending to " + topic, e);
+    }
+  }
+
+  /**
+   * Submits a request and follows it to its end: joins the images and status topics first (so nothing written after
+   * the send is missed), then sends, then reads until the status is final and every image it counts has arrived, or
+   * until {@code timeout}, or until {@code keepGoing} says stop.
+   */
+  public Outcome submitAndFollow(GenerationRequest request, Duration timeout, BooleanSupplier keepGoing,
+      ImageSink sink) {
+    try (Followers f = new Followers("latest")) {
+      while (f.images.assignment().isEmpty() || f.statuses.assignment().isEmpty()) {
+        f.images.poll(Duration.ofMillis(100));
+        f.statuses.poll(Duration.ofMillis(100));
+      }
+      submit(request);
+      return f.follow(request.getRequestId(), timeout, keepGoing, sink);
+    }
+  }
+
+  /** Follows a request submitted earlier (by anyone): its images and status from the start of the topics. */
+  public Outcome follow(String requestId, Duration timeout, ImageSink sink) {
+    return follow(requestId, timeout, () -> true, sink);
+  }
+
+  /** Like {@link #follow(String, Duration, ImageSink)}, stopping early when {@code keepGoing} turns false. */
+  public Outcome follow(String requestId, Duration timeout, BooleanSupplier keepGoing, ImageSink sink) {
+    try (Followers f = new Followers("earliest")) {
+      return f.follow(requestId, timeout, keepGoing, sink);
+    }
+  }
+
+  /** An image consumer and a status consumer of one follow, in a group of their own. */
+  private final class Followers implements AutoCloseable {
+    final KafkaConsumer<String, GeneratedImage> images;
+    final KafkaConsumer<String, GenerationStatus> statuses;
+
+    Followers(String offsetReset) {
+      Map<String, Object> config = new HashMap<>(kafka);
+      config.put(ConsumerConfig.GROUP_ID_CONFIG, "fieldline-client-" + UUID.randomUUID());
+      config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, offsetReset);
+      config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+      images = new KafkaConsumer<>(config, new StringDeserializer(),
+          new AvroSerde<>(registry, GeneratedImage.class, false).deserializer());
+      statuses = new KafkaConsumer<>(config, new StringDeserializer(),
+          new AvroSerde<>(registry, GenerationStatus.class, false).deserializer());
+      images.subscribe(List.of(topics.images()));
+      statuses.subscribe(List.of(topics.status()));
+    }
+
+    Outcome follow(String id, Duration timeout, BooleanSupplier keepGoing, ImageSink sink) {
+      GenerationStatus last = null;
+      int received = 0;
+      long nfe = 0;
+      long first = -1;
+      long end = System.nanoTime() + timeout.toNanos();
+      while (System.nanoTime() < end && keepGoing.getAsBoolean()) {
+        for (ConsumerRecord<String, GeneratedImage> r : images.poll(Duration.ofMillis(100))) {
+          if (!id.equals(r.key())) {
+            continue;
+          }
+          byte[] png = new byte[r.value().getPng().remaining()];
+          r.value().getPng().get(png);
+          received++;
+          nfe += r.value().getNfe();
+          if (first < 0) {
+            first = System.nanoTime();
+          }
+          try {
+            sink.accept(r.value(), png);
+          } catch (IOException e) {
+            throw new UncheckedIOException(e);
+          }
+        }
+        for (ConsumerRecord<String, GenerationStatus> r : statuses.poll(Duration.ofMillis(10))) {
+          if (id.equals(r.key())) {
+            last = r.value();
+          }
+        }
+        if (last != null && last.getState() != RequestState.ACCEPTED && last.getState() != RequestState.RUNNING
+            && received >= last.getDone()) {
+          break;
+        }
+      }
+      return new Outcome(last, received, nfe, first);
+    }
+
+    @Override
+    public void close() {
+      images.close();
+      statuses.close();
+    }
+  }
+
+  @Override
+  public void close() {
+    if (requests != null) {
+      requests.close();
+    }
+    if (cancels != null) {
+      cancels.close();
+    }
+  }
+
+  /** Builder: {@code setX} required, {@code optX} optional. */
+  public static final class Builder {
+    private String bootstrap;
+    private SchemaRegistryClient registry;
+    private Topics topics = Topics.defaults();
+    private final Map<String, Object> kafka = new HashMap<>();
+
+    private Builder() {}
+
+    /** The Kafka bootstrap servers. Required. */
+    public Builder setBootstrapServers(String bootstrapServers) {
+      this.bootstrap = Objects.requireNonNull(bootstrapServers, "bootstrapServers");
+      return this;
+    }
+
+    /** The schema registry. Required. */
+    public Builder setRegistry(SchemaRegistryClient registry) {
+      this.registry = Objects.requireNonNull(registry, "registry");
+      return this;
+    }
+
+    /** The pipeline's topics. Default {@link Topics#defaults()}. */
+    public Builder optTopics(Topics topics) {
+      this.topics = Objects.requireNonNull(topics, "topics");
+      return this;
+    }
+
+    /** Kafka client settings for the producers and consumers (security, timeouts, ...). Default none. */
+    public Builder optKafka(Map<String, ?> settings) {
+      kafka.putAll(settings);
+      return this;
+    }
+
+    public FieldlineClient build() {
+      if (bootstrap == null || registry == null) {
+        throw new IllegalStateException("FieldlineClient needs setBootstrapServers and setRegistry");
+      }
+      return new FieldlineClient(this);
+    }
+  }
+}
