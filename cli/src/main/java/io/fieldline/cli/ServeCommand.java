@@ -262,6 +262,20 @@ final class ServeCommand implements Callable<Integer> {
           stdout.println(message);
           stdout.flush();
         });
+        // Load every model's engine copies now, before joining the group, so no request waits for a load on a stream
+        // thread. A model that does not load is reported and skipped: its requests are rejected with the reason.
+        for (String name : catalog.names()) {
+          waiting.set("loading model " + name);
+          try {
+            if (pipeline.prepare(name)) {
+              stdout.println("models: " + name + " ready (" + engines + " engine cop" + (engines == 1 ? "y" : "ies")
+                  + ")");
+            }
+          } catch (RuntimeException e) {
+            stdout.println("models: " + name + " is not served: " + e.getMessage());
+          }
+          stdout.flush();
+        }
         String warning = pipeline.guardSchemaEvolution();
         if (warning != null) {
           spec.commandLine().getErr().println("warning: " + warning);

@@ -34,6 +34,9 @@ class ServeSetupIT {
       try {
         waitFor(first, "ready: consuming bare.requests");
         assertTrue(first.log().contains("created topics"), first.log());
+        String log = first.log();
+        assertTrue(log.indexOf("models: data ready") >= 0 && log.indexOf("models: data ready")
+            < log.indexOf("ready: consuming"), "the model is loaded before serve joins the group: " + log);
         second = new ServeProcess(kafka.bootstrapServers(), registry.confluentUrl(), data, 8, "bare.",
             "setup-it", dir.resolve("state-2"), dir.resolve("second.log")).withEphemeralMetricsPort().start();
         waitFor(second, "ready: consuming bare.requests");

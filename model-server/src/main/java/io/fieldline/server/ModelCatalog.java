@@ -80,6 +80,23 @@ public final class ModelCatalog implements AutoCloseable {
     return new Builder();
   }
 
+  /**
+   * The model names this catalog offers now: its aliases and the folders of its models directory (hidden ones and
+   * invalid names left out), sorted. Whether each loads is another matter ({@link #resolve}).
+   */
+  public java.util.List<String> names() {
+    java.util.TreeSet<String> names = new java.util.TreeSet<>(aliases.keySet());
+    if (modelsDir != null && Files.isDirectory(modelsDir)) {
+      try (Stream<Path> dirs = Files.list(modelsDir)) {
+        dirs.filter(Files::isDirectory).map(p -> p.getFileName().toString())
+            .filter(n -> !n.startsWith(".") && isValidName(n)).forEach(names::add);
+      } catch (IOException e) {
+        LOG.log(System.Logger.Level.WARNING, "cannot list " + modelsDir + ": " + e.getMessage());
+      }
+    }
+    return java.util.List.copyOf(names);
+  }
+
   /** Whether a model name is acceptable at all (syntax only). */
   public static boolean isValidName(String name) {
     return name != null && NAME.matcher(name).matches() && !name.contains("..");

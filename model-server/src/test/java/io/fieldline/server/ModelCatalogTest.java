@@ -167,6 +167,16 @@ class ModelCatalogTest {
   }
 
   @Test
+  void shouldListItsAliasesAndModelFoldersButNotHiddenOnes() throws Exception {
+    version("m", "1", "ok");
+    version("other", "2", "ok");
+    Files.createDirectories(models.resolve(".copying"));
+    try (ModelCatalog catalog = ModelCatalog.builder().optModelsDir(models).optAlias("alias", "exact:x").build()) {
+      assertEquals(List.of("alias", "m", "other"), catalog.names());
+    }
+  }
+
+  @Test
   void shouldFailClearlyWhenNoVersionLoads() throws Exception {
     version("m", "1", "fail");
     try (ModelCatalog catalog = catalog()) {
