@@ -46,6 +46,9 @@ final class DemoCommand implements Callable<Integer> {
   @Spec
   CommandSpec spec;
 
+  @picocli.CommandLine.Mixin
+  io.fieldline.cli.internal.DeviceOption deviceOption;
+
   @Option(names = "--count", paramLabel = "N", defaultValue = "64", description = "Images to request, 1..10000; on a "
       + "class-conditional model count / classes of each class (one grid row per class). Default: ${DEFAULT-VALUE}.")
   int count;
@@ -92,9 +95,10 @@ final class DemoCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     PrintWriter stdout = spec.commandLine().getOut();
-    int engines = ModelLoader.workersFor("cpu", workers);
+    int engines = ModelLoader.workersFor(deviceOption.device, workers);
     ModelCatalog.Builder catalogBuilder = ModelCatalog.builder().optAlias("fashion-mnist-exact",
-        ModelLoader.DEFAULT_MODEL).optLoader(ModelLoader.builder().optEngines(engines).build());
+        ModelLoader.DEFAULT_MODEL).optLoader(ModelLoader.builder().optEngines(engines)
+        .optDevice(deviceOption.device).build());
     if (Files.isDirectory(modelsDir)) {
       catalogBuilder.optModelsDir(modelsDir);
     }
@@ -114,7 +118,7 @@ final class DemoCommand implements Callable<Integer> {
         kafka.createTopics(topics);
         SchemaRegistryClient client = SchemaRegistryClient.builder().setUrl(registry.confluentUrl()).build();
         try (FieldlinePipeline pipeline = FieldlinePipeline.builder().setRegistry(client).setCatalog(catalog)
-            .optMaxBatchSize(batch).optWorkers(engines).optCollectInterval(Duration.ofMillis(50)).build()) {
+            .optDevice(deviceOption.device).optMaxBatchSize(batch).optWorkers(engines).optCollectInterval(Duration.ofMillis(50)).build()) {
           Properties props = new Properties();
           props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
           props.put(StreamsConfig.STATE_DIR_CONFIG, state.toString());

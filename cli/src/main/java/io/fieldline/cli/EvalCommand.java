@@ -45,6 +45,9 @@ final class EvalCommand implements Callable<Integer> {
   @Spec
   CommandSpec spec;
 
+  @picocli.CommandLine.Mixin
+  io.fieldline.cli.internal.DeviceOption deviceOption;
+
   @Option(names = {"-m", "--model"}, paramLabel = "SPEC", required = true,
       description = "A model bundle directory or exact:<data> (as for generate).")
   String model;
@@ -132,8 +135,9 @@ final class EvalCommand implements Callable<Integer> {
       throw new ParameterException(spec.commandLine(), "--cas must be in 0..60000, got " + cas);
     }
     PrintWriter out = spec.commandLine().getOut();
-    int engines = ModelLoader.workersFor("cpu", workers);
-    List<FieldModel> copies = ModelLoader.builder().optEngines(engines).build().loadCopies(model, engines);
+    int engines = ModelLoader.workersFor(deviceOption.device, workers);
+    List<FieldModel> copies = ModelLoader.builder().optEngines(engines).optDevice(deviceOption.device).build()
+        .loadCopies(model, engines);
     FieldModel field = copies.get(0);
     try (Classifier features = Classifier.load(classifier)) {
       Dataset train = Datasets.load(Datasets.fashionMnistTrain(), Math.max(n, cas), 1);

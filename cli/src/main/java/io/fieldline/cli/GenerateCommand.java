@@ -57,6 +57,9 @@ final class GenerateCommand implements Callable<Integer> {
   @Spec
   CommandSpec spec;
 
+  @picocli.CommandLine.Mixin
+  io.fieldline.cli.internal.DeviceOption deviceOption;
+
   @Option(names = {"-m", "--model"}, paramLabel = "SPEC",
       defaultValue = Fieldline.MODELS_DIR + "/" + Fieldline.BUNDLED_MODEL,
       description = {"The model: a model bundle directory, exact:fashion-mnist (the exact field of Fashion-MNIST "
@@ -157,7 +160,7 @@ final class GenerateCommand implements Callable<Integer> {
     if (total > MAX_IMAGES) {
       throw new Fieldline.UsageException("--seeds x --indices asks for " + total + " images; the limit is " + MAX_IMAGES);
     }
-    ModelLoader.Builder loader = ModelLoader.builder().optExactSize(exactSize);
+    ModelLoader.Builder loader = ModelLoader.builder().optExactSize(exactSize).optDevice(deviceOption.device);
     switch (kind.toLowerCase(Locale.ROOT)) {
       case "pfgm":
         break;
@@ -168,7 +171,7 @@ final class GenerateCommand implements Callable<Integer> {
       default:
         throw new Fieldline.UsageException("unknown --kind '" + kind + "' (expected pfgm or pfgmpp)");
     }
-    int engines = ModelLoader.workersFor("cpu", workers);
+    int engines = ModelLoader.workersFor(deviceOption.device, workers);
     List<FieldModel> fields = loader.optEngines(engines).build().loadCopies(model, engines);
     try {
       SamplerSettings settings = settings(fields.get(0), stderr);

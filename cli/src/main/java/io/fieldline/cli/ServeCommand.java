@@ -64,9 +64,8 @@ final class ServeCommand implements Callable<Integer> {
       description = "Images behind exact-field models. Default: ${DEFAULT-VALUE}.")
   int exactSize;
 
-  @Option(names = "--device", paramLabel = "DEVICE", defaultValue = "cpu",
-      description = "Where networks run: cpu, cuda[:N] or tensorrt[:N]. Default: ${DEFAULT-VALUE}.")
-  String device;
+  @picocli.CommandLine.Mixin
+  io.fieldline.cli.internal.DeviceOption deviceOption;
 
   @Option(names = "--batch", paramLabel = "B", defaultValue = "64",
       description = "Engine batch size (rows per forward pass). Default: ${DEFAULT-VALUE}.")
@@ -222,6 +221,7 @@ final class ServeCommand implements Callable<Integer> {
       props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
     }
     stdout.printf("kafka settings: %s%n", io.fieldline.streams.Secrets.describe(props)); // secrets as [hidden]
+    String device = deviceOption.device;
     int engines = ModelLoader.workersFor(device, workers);
     ModelCatalog.Builder catalogBuilder = ModelCatalog.builder().optListener(message -> {
           stdout.println("models: " + message); // a new version ready, or one that failed and is not served

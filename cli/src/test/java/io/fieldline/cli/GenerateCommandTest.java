@@ -219,6 +219,8 @@ class GenerateCommandTest {
         {"--model", "exact:" + labelled, "--class", "shoes"},
         {"--model", "exact:" + labelled, "--class", "0", "--guidance", "NaN"},
         {"--model", "exact:" + labelled, "--class", "0", "--guidance", "1e9"},
+        {"--model", "../models/fmnist-pfgmpp", "--device", "sideways"},
+        {"--model", "../models/fmnist-pfgmpp", "--device", "cuda"}, // no GPU build here: a clear one-line error
     };
     for (String[] c : cases) {
       String[] args = Stream.concat(Stream.of("generate", "--out", dir.resolve("bad").toString(), "--no-progress"),
