@@ -152,16 +152,7 @@ class GenerateCommandTest {
 
   /** A labelled IDX pair (images and their labels-idx1 sibling): its exact field is class-conditional. */
   private Path labelledIdx() throws Exception {
-    Path images = IdxFixtures.write(dir.resolve("toy-images-idx3-ubyte"), 12, 6, 6, 42, false);
-    byte[] labels = new byte[8 + 12];
-    labels[2] = 8;
-    labels[3] = 1;
-    labels[7] = 12;
-    for (int i = 0; i < 12; i++) {
-      labels[8 + i] = (byte) (i % 3);
-    }
-    Files.write(dir.resolve("toy-labels-idx1-ubyte"), labels);
-    return images;
+    return IdxFixtures.writeLabelled(dir, "toy", 12, 6, 6, 42, 3);
   }
 
   @Test

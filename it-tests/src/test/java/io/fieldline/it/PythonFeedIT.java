@@ -30,15 +30,7 @@ class PythonFeedIT {
     assumeTrue(probe.waitFor() == 0, "skipped: the Python feed needs python3-confluent-kafka, python3-avro and "
         + "python3-torch (apt-get install them; .ci/run does): " + missing);
     Path dir = Files.createTempDirectory("fieldline-python");
-    Path data = IdxFixtures.write(dir.resolve("toy-images-idx3-ubyte"), 12, 6, 6, 7, false);
-    byte[] labels = new byte[8 + 12];
-    labels[2] = 8;
-    labels[3] = 1;
-    labels[7] = 12;
-    for (int i = 0; i < 12; i++) {
-      labels[8 + i] = (byte) (i % 3);
-    }
-    Files.write(dir.resolve("toy-labels-idx1-ubyte"), labels);
+    Path data = IdxFixtures.writeLabelled(dir, "toy", 12, 6, 6, 7, 3);
     try (LocalKafka kafka = LocalKafka.start(); LocalRegistry registry = LocalRegistry.start()) {
       kafka.createTopics(Topics.withPrefix("py."));
       ServeProcess serve = new ServeProcess(kafka.bootstrapServers(), registry.confluentUrl(), data, 12, "py.",

@@ -77,15 +77,7 @@ class ServeAndSubmitIT {
   void shouldSaveClassRequestsAsATrainingReadyLayoutAndStillServeOldClients() throws Exception {
     Path dir = Files.createTempDirectory("fieldline-classes");
     // Labelled data (a labels-idx1 file beside the images): the exact field is class-conditional, classes "0".."2".
-    Path data = IdxFixtures.write(dir.resolve("toy-images-idx3-ubyte"), 12, 8, 8, 7, false);
-    byte[] labels = new byte[8 + 12];
-    labels[2] = 8;
-    labels[3] = 1;
-    labels[7] = 12;
-    for (int i = 0; i < 12; i++) {
-      labels[8 + i] = (byte) (i % 3);
-    }
-    Files.write(dir.resolve("toy-labels-idx1-ubyte"), labels);
+    Path data = IdxFixtures.writeLabelled(dir, "toy", 12, 8, 8, 7, 3);
     Topics topics = Topics.withPrefix("cls.");
     try (LocalKafka kafka = LocalKafka.start(); LocalRegistry registry = LocalRegistry.start()) {
       kafka.createTopics(topics);

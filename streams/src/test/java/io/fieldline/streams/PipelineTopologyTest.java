@@ -75,9 +75,7 @@ class PipelineTopologyTest {
     client = SchemaRegistryClient.builder().setUrl(registry.url()).build();
     Path data = IdxFixtures.write(dir.resolve("tiny.idx"), 6, 4, 4, 1, false);
     // A labelled copy (labels file beside it, by the MNIST naming habit): a class-conditional exact field.
-    Path labelled = IdxFixtures.write(dir.resolve("tiny-images-idx3-ubyte"), 6, 4, 4, 1, false);
-    java.nio.file.Files.write(dir.resolve("tiny-labels-idx1-ubyte"), new byte[] {0, 0, 8, 1, 0, 0, 0, 6, 0, 1, 2, 0,
-        1, 2});
+    Path labelled = IdxFixtures.writeLabelled(dir, "tiny", 6, 4, 4, 1, 3);
     open(ModelCatalog.builder().optAlias("tiny", "exact:" + data).optAlias("tinypp", "exact:" + data)
         .optAlias("tinycond", "exact:" + labelled)
         .optLoader(ModelLoader.builder().optExactSize(6).build()).build(), BadRequests.limits());

@@ -221,25 +221,27 @@ class FieldTrainerTest {
     train(data, settings, run);
     Path bundleDir = dir.resolve("gaussians-cond-model");
     BundleExporter.export(run, bundleDir, "gaussians-cond", "1");
-    int n = 400;
+    assertMostLandOnTheirRequestedGaussian(bundleDir, 400);
+  }
+
+  /** Samples n points of classes i mod 8 through ONNX Runtime and the engine; >= 90% must be on their own mode. */
+  private static void assertMostLandOnTheirRequestedGaussian(Path bundleDir, int n) throws Exception {
     int onMode = 0;
     int[] hits = new int[8];
     try (OnnxFieldModel model = OnnxFieldModel.load(bundleDir, "cpu")) {
       assertEquals(8, model.classes().size());
-      List<SampleResult> results = Flows.sampleAll(List.of(model), model.defaultSampler(), "t", 0, i -> i % 8, n, 64,
-          done -> { });
-      for (SampleResult r : results) {
+      for (SampleResult r : Flows.sampleAll(List.of(model), model.defaultSampler(), "t", 0, i -> i % 8, n, 64,
+          done -> { })) {
         int k = r.task().label();
         double a = 2 * Math.PI * k / 8;
-        double d = Math.hypot(r.x()[0] - 0.8 * Math.cos(a), r.x()[1] - 0.8 * Math.sin(a));
-        if (d < 0.2) { // 4 standard deviations of mode k, and 0.61 from the next mode
-          onMode++;
+        if (Math.hypot(r.x()[0] - 0.8 * Math.cos(a), r.x()[1] - 0.8 * Math.sin(a)) < 0.2) {
+          onMode++; // within 4 standard deviations of mode k, and 0.61 from the next mode
           hits[k]++;
         }
       }
     }
-    String stats = onMode + " of " + n + " on their requested mode; per class " + java.util.Arrays.toString(hits);
-    assertTrue(onMode >= 0.9 * n, stats);
+    assertTrue(onMode >= 0.9 * n, onMode + " of " + n + " on their requested mode; per class "
+        + java.util.Arrays.toString(hits));
   }
 
   @Test
@@ -252,18 +254,7 @@ class FieldTrainerTest {
     train(data, settings, run);
     Path bundleDir = dir.resolve("gaussians-pfgm-cond-model");
     BundleExporter.export(run, bundleDir, "gaussians-pfgm-cond", "1");
-    int n = 160;
-    int onMode = 0;
-    try (OnnxFieldModel model = OnnxFieldModel.load(bundleDir, "cpu")) {
-      for (SampleResult r : Flows.sampleAll(List.of(model), model.defaultSampler(), "t", 0, i -> i % 8, n, 64,
-          done -> { })) {
-        double a = 2 * Math.PI * r.task().label() / 8;
-        if (Math.hypot(r.x()[0] - 0.8 * Math.cos(a), r.x()[1] - 0.8 * Math.sin(a)) < 0.2) {
-          onMode++;
-        }
-      }
-    }
-    assertTrue(onMode >= 0.9 * n, onMode + " of " + n + " on their requested mode");
+    assertMostLandOnTheirRequestedGaussian(bundleDir, 160);
   }
 
   @Test

@@ -28,15 +28,8 @@ class GuidanceTest {
     return label == FieldModel.NO_LABEL ? 0.4 * x : 0.5 * x + 0.1 * (label + 1) + 0.01 * k;
   }
 
-  /** A tiny conditional model with three classes that counts the rows it evaluates. */
-  static final class Conditional implements FieldModel {
-    final List<Integer> rows = new ArrayList<>();
-
-    @Override
-    public String name() {
-      return "conditional";
-    }
-
+  /** The physics and shape both test models share. */
+  abstract static class Tiny implements FieldModel {
     @Override
     public Physics physics() {
       return PHYSICS;
@@ -45,6 +38,16 @@ class GuidanceTest {
     @Override
     public ImageShape shape() {
       return new ImageShape(1, 2, 3);
+    }
+  }
+
+  /** A tiny conditional model with three classes that counts the rows it evaluates. */
+  static final class Conditional extends Tiny {
+    final List<Integer> rows = new ArrayList<>();
+
+    @Override
+    public String name() {
+      return "conditional";
     }
 
     @Override
@@ -71,7 +74,7 @@ class GuidanceTest {
   }
 
   /** The hand-mixed field u + w (c - u) of class {@code label} as an unconditional model. */
-  static final class HandMixed implements FieldModel {
+  static final class HandMixed extends Tiny {
     final int label;
     final double w;
 
@@ -83,16 +86,6 @@ class GuidanceTest {
     @Override
     public String name() {
       return "hand";
-    }
-
-    @Override
-    public Physics physics() {
-      return PHYSICS;
-    }
-
-    @Override
-    public ImageShape shape() {
-      return new ImageShape(1, 2, 3);
     }
 
     @Override
