@@ -12,10 +12,10 @@ import java.util.stream.IntStream;
  * <p>Each data point y_j is a unit charge at (y_j, 0). With d_j^2 = |x - y_j|^2 + r^2 and the field's exponent
  * N + D, the normalized weights are c_j = d_j^-(N+D) / sum_k d_k^-(N+D), computed as
  * log c_j = -(N+D)/2 log1p(|x - y_j|^2 / r^2) followed by log-sum-exp, so nothing underflows even though the exponent
- * is in the thousands (pfgm-spec.md section 15.1).
+ * is in the thousands (docs/PHYSICS.md section 10.1).
  * <ul>
  *   <li>PFGM (D = 1, r = z): output sqrt(N) E / (|E| + gamma) with E = (sum_j c_j y_j - x, -z), the target the
- *       network learns (spec section 3, without the 1e-7 terms).</li>
+ *       network learns (docs/PHYSICS.md section 2, without the 1e-7 terms).</li>
  *   <li>PFGM++ (r = sigma sqrt(D)): output the posterior mean sum_j c_j y_j under the p_r kernel, the ideal
  *       denoiser. D = infinity uses the Gaussian kernel, log c_j = -|x - y_j|^2 / (2 sigma^2).</li>
  * </ul>

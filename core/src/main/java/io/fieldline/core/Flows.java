@@ -104,6 +104,71 @@ public final class Flows {
         false));
   }
 
+  /**
+   * {@link #encode} of many images at once: their integrations share batched field evaluations (up to
+   * {@code maxBatch} rows a call), each still integrated on its own, so each latent is bitwise the one
+   * {@link #encode} gives (for a model that honours the row-independence contract).
+   */
+  public static List<Result> encodeAll(FieldModel model, double[][] images, double rtol, double atol, int maxBatch,
+      IntConsumer progress) {
+    Physics physics = model.physics();
+    double from = physics instanceof PfgmPhysics p ? p.zMin() : ((PfgmppPhysics) physics).sigmaMin();
+    double to = physics instanceof PfgmPhysics p ? p.zMax() : ((PfgmppPhysics) physics).sigmaMax();
+    List<Integrator> integrators = new ArrayList<>();
+    for (double[] x : images) {
+      checkLength(model, x);
+      integrators.add(new DormandPrinceIntegrator(Integrators.dynamics(physics), x, from, to, rtol, atol, false));
+    }
+    return runAll(model, integrators, maxBatch, progress);
+  }
+
+  /** {@link #decode} of many latents at once, batched like {@link #encodeAll}; bitwise {@link #decode}'s results. */
+  public static List<Result> decodeAll(FieldModel model, SamplerSettings settings, double[][] latents, int maxBatch,
+      IntConsumer progress) {
+    List<Integrator> integrators = new ArrayList<>();
+    for (double[] x0 : latents) {
+      checkLength(model, x0);
+      integrators.add(Integrators.backward(model.physics(), settings, x0));
+    }
+    return runAll(model, integrators, maxBatch, progress);
+  }
+
+  /** Steps every integrator to its end, evaluating the pending points of up to maxBatch of them per call. */
+  private static List<Result> runAll(FieldModel model, List<Integrator> integrators, int maxBatch,
+      IntConsumer progress) {
+    if (maxBatch < 1) {
+      throw new IllegalArgumentException("maxBatch must be >= 1, got " + maxBatch);
+    }
+    int outDim = model.physics().outputDimension();
+    double[][] in = new double[maxBatch][];
+    double[] cond = new double[maxBatch];
+    double[][] out = new double[maxBatch][outDim];
+    List<Integrator> open = new ArrayList<>(integrators);
+    int finished = 0;
+    while (!open.isEmpty()) {
+      int rows = Math.min(maxBatch, open.size());
+      for (int i = 0; i < rows; i++) {
+        in[i] = open.get(i).point();
+        cond[i] = open.get(i).cond();
+      }
+      model.evaluate(in, cond, out, rows);
+      for (int i = 0; i < rows; i++) {
+        open.get(i).accept(out[i]);
+      }
+      int before = open.size();
+      open.removeIf(Integrator::done);
+      if (open.size() < before) {
+        finished += before - open.size();
+        progress.accept(finished);
+      }
+    }
+    List<Result> results = new ArrayList<>();
+    for (Integrator integrator : integrators) {
+      results.add(new Result(integrator.state().clone(), integrator.nfe()));
+    }
+    return results;
+  }
+
   private static void checkLength(FieldModel model, double[] x) {
     if (x.length != model.physics().dimension()) {
       throw new IllegalArgumentException("state has " + x.length + " values, the model expects "

@@ -1,7 +1,7 @@
 package io.fieldline.core;
 
 /**
- * Constants of a PFGM (D = 1) model, as in the official code (pfgm-spec.md sections 2, 5, 6).
+ * Constants of a PFGM (D = 1) model, as in the official code (docs/PHYSICS.md sections 3, 5, 6).
  *
  * <p>Samples start on the plane z = {@code zMax} with a radius clipped to [1, {@code upperNorm}] and are carried
  * down the backward ODE dx/dz = v_x / (v_z + 1e-5) to z = {@code zMin}. The network output is the normalized
@@ -17,7 +17,7 @@ package io.fieldline.core;
  */
 public record PfgmPhysics(int dimension, double zMax, double zMin, double upperNorm, double gamma, double zExp)
     implements Physics {
-  /** Official training constants: sigma = 0.01 and tau = 0.03 (pfgm-spec.md section 2). */
+  /** Official training constants: sigma = 0.01 and tau = 0.03 (docs/PHYSICS.md section 3). */
   public static final double SIGMA = 0.01;
   /** Official training constant tau. */
   public static final double TAU = 0.03;

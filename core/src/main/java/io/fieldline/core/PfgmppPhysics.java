@@ -1,7 +1,7 @@
 package io.fieldline.core;
 
 /**
- * Constants of a PFGM++ model with D augmented dimensions (pfgm-spec.md sections 9-11).
+ * Constants of a PFGM++ model with D augmented dimensions (docs/PHYSICS.md sections 7-9).
  *
  * <p>The model is an EDM-style denoiser D(x, sigma) trained with the p_r kernel, r = sigma sqrt(D). Samples start
  * at radius sigma_max sqrt(D) sqrt(B / (1 - B)), B ~ Beta(N/2, D/2), with a uniform direction, and follow

@@ -4,10 +4,10 @@ package io.fieldline.core;
  * Prior draws: where a sample starts its backward ODE. Pure functions of (physics, seed, index).
  *
  * <ul>
- *   <li>PFGM (pfgm-spec.md section 5): x0 = R u on the plane z = z_max, R = z_max sqrt(B / (1 - B)),
+ *   <li>PFGM (docs/PHYSICS.md section 5): x0 = R u on the plane z = z_max, R = z_max sqrt(B / (1 - B)),
  *       B ~ Beta(N/2, 1/2), then R is clipped to [1, upper_norm] (the official code's clip; with its CIFAR-10
  *       constants about half of all draws are clipped).</li>
- *   <li>PFGM++ (section 11): x0 = R u at sigma = sigma_max, R = sigma_max sqrt(D) sqrt(B / (1 - B)),
+ *   <li>PFGM++ (section 9): x0 = R u at sigma = sigma_max, R = sigma_max sqrt(D) sqrt(B / (1 - B)),
  *       B ~ Beta(N/2, D/2), no clip. D = infinity gives x0 = sigma_max g, g ~ N(0, I).</li>
  * </ul>
  *

@@ -19,7 +19,7 @@ class PriorsTest {
   private static final double MIN_P = 1e-3;
   private static final int DRAWS = 4000;
 
-  /** B = R^2 / (R^2 + r^2) must be Beta(N/2, D/2) (spec sections 5, 9). */
+  /** B = R^2 / (R^2 + r^2) must be Beta(N/2, D/2) (docs/PHYSICS.md sections 5, 9). */
   @ParameterizedTest(name = "N={0}, D={1}")
   @CsvSource({"2, 1", "16, 1", "784, 1", "3072, 1", "196608, 1", "16, 2", "784, 128", "3072, 2048", "100, 100000"})
   void shouldDrawRadiiWithTheBetaPrimeLaw(int n, double d) {
@@ -73,7 +73,7 @@ class PriorsTest {
     double fraction = (double) clipped / draws;
     double se = Math.sqrt(expected * (1 - expected) / draws);
     assertEquals(expected, fraction, 4 * se);
-    // The spec measured 54% with the official code.
+    // docs/PHYSICS.md section 5: 54% with the official code.
     assertEquals(0.54, fraction, 0.02);
   }
 

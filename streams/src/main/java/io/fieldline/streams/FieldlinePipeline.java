@@ -34,7 +34,7 @@ import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.state.Stores;
 
 /**
- * The Fieldline generation pipeline as a Kafka Streams topology (design.md sections 2 and 4):
+ * The Fieldline generation pipeline as a Kafka Streams topology (docs/DESIGN.md sections 3 and 4):
  *
  * <pre>
  * requests (raw) -> validate -> samples (one per image)      -> generator -> images

@@ -41,7 +41,7 @@ import java.util.Objects;
  * loss trajectory as an uninterrupted one (up to the non-associativity of multithreaded float sums).
  *
  * <p>Objectives: PFGM (D = 1) regresses the normalized empirical field of {@code charges} images, computed in double
- * by core's exact field; PFGM++ is EDM's denoising loss with p_r-kernel noise. See the spec, sections 2-4 and 10.
+ * by core's exact field; PFGM++ is EDM's denoising loss with p_r-kernel noise. See docs/PHYSICS.md sections 2-4, 8.
  */
 public final class FieldTrainer {
   private static final String CHECKPOINT = "checkpoint.bin";

@@ -288,6 +288,25 @@ public final class Datasets {
     return new Dataset(folder.toString(), shape, images.toArray(new double[0][]), labels, classes);
   }
 
+  /**
+   * Reads one PNG or JPEG image as a vector in [-1, 1] of {@code shape} (resized bilinearly if its size differs; grey
+   * for one channel, RGB for three).
+   *
+   * @throws DatasetException naming the file if it is missing or not a readable image
+   */
+  public static double[] readImage(Path file, ImageShape shape) {
+    BufferedImage image;
+    try {
+      image = Files.isRegularFile(file) ? ImageIO.read(file.toFile()) : null;
+    } catch (IOException e) {
+      throw new DatasetException("cannot read image " + file + ": " + e.getMessage(), e);
+    }
+    if (image == null) {
+      throw new DatasetException(file + (Files.exists(file) ? " is not a readable PNG or JPEG image" : " not found"));
+    }
+    return toVector(resize(image, shape.width(), shape.height()), shape.channels());
+  }
+
   /** The first {@code limit} image files directly in a folder, by sorted name. */
   private static List<Path> imageFiles(Path folder, int limit) {
     if (limit <= 0) {

@@ -3,7 +3,7 @@ package io.fieldline.core.internal;
 import io.fieldline.core.PfgmPhysics;
 
 /**
- * PFGM's backward ODE dx/dz = v_x / (v_z + 1e-5) (pfgm-spec.md section 6), with the z_exp substitution: below
+ * PFGM's backward ODE dx/dz = v_x / (v_z + 1e-5) (docs/PHYSICS.md section 6), with the z_exp substitution: below
  * z_exp the predicted v_z is replaced by -sqrt(N) z / (sqrt(a^2 + z^2) + gamma), a = gamma n / (1 - n),
  * n = |v_x| / sqrt(N).
  */

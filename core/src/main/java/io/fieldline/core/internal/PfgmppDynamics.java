@@ -1,6 +1,6 @@
 package io.fieldline.core.internal;
 
-/** The PFGM++ / EDM probability-flow ODE dx/dsigma = (x - D(x, sigma)) / sigma (pfgm-spec.md section 9). */
+/** The PFGM++ / EDM probability-flow ODE dx/dsigma = (x - D(x, sigma)) / sigma (docs/PHYSICS.md section 7). */
 public final class PfgmppDynamics implements Dynamics {
   @Override
   public void derivative(double[] x, double sigma, double[] denoised, double[] dxds) {

@@ -17,7 +17,8 @@ class PfgmDynamicsTest {
 
   @Test
   void shouldRebuildVzFromVxBelowZExp() {
-    // n = |v_x| / sqrt(N), a = gamma n / (1 - n), v_z = -sqrt(N) z / (sqrt(a^2 + z^2) + gamma)  (spec section 6)
+    // n = |v_x| / sqrt(N), a = gamma n / (1 - n), v_z = -sqrt(N) z / (sqrt(a^2 + z^2) + gamma)
+    // (docs/PHYSICS.md section 6)
     PfgmDynamics dynamics = new PfgmDynamics(new PfgmPhysics(2, 40, 1e-3, 3000, 5, 1));
     double[] vx = {0.3, -0.6};
     double z = 0.5;

@@ -7,7 +7,7 @@ import io.fieldline.core.Priors;
 import io.fieldline.core.SampleRandom;
 
 /**
- * PFGM (D = 1) training (pfgm-spec.md sections 2-3): the first {@code rows} images are perturbed with the
+ * PFGM (D = 1) training (docs/PHYSICS.md sections 2-4): the first {@code rows} images are perturbed with the
  * multi-scale kernel (M, sigma = 0.01, tau = 0.03, restrict rule) and regressed on the normalized empirical
  * Poisson field of ALL images of the step as charges, computed in double precision by core's {@link ExactField}
  * (log-sum-exp, so the N + 1 power does not underflow as it does in the official float32 code).

@@ -5,7 +5,7 @@ import io.fieldline.core.Priors;
 import io.fieldline.core.SampleRandom;
 
 /**
- * PFGM++ training (pfgm-spec.md section 10): EDM's denoising objective with the noise drawn from the p_r kernel:
+ * PFGM++ training (docs/PHYSICS.md section 8): EDM's denoising objective with the noise drawn from the p_r kernel:
  * ln sigma ~ N(-1.2, 1.2^2), r = sigma sqrt(D), radius R = r sqrt(B / (1 - B)), B ~ Beta(N/2, D/2) clipped to
  * [1e-3, 1 - 1e-3], uniform direction; weight (sigma^2 + sigma_data^2) / (sigma sigma_data)^2 on the squared error
  * of the denoiser (summed over pixels).
