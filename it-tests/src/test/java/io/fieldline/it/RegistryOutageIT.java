@@ -126,8 +126,11 @@ class RegistryOutageIT {
         String metrics = new String(URI.create(serve.metricsUrl()).toURL().openStream().readAllBytes(),
             StandardCharsets.UTF_8);
         assertTrue(metrics.contains("fieldline_registry_retries_total"), "the retries are counted");
+        assertEquals(0, serve.stop(), "a clean SIGTERM close after the outages: " + serve.log());
       } finally {
-        serve.stop();
+        if (serve.isAlive()) {
+          serve.kill();
+        }
       }
     }
   }
