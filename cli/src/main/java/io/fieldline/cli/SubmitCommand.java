@@ -164,7 +164,10 @@ final class SubmitCommand implements Callable<Integer> {
         .build();
     Files.createDirectories(out);
     try (FieldlineClient fieldline = FieldlineClient.builder().setBootstrapServers(bootstrap).setRegistry(client)
-        .optTopics(topics).optKafka(common).build()) {
+        .optTopics(topics).optKafka(common).optRegistryWait(timeout, message -> {
+          stdout.println(message);
+          stdout.flush();
+        }).build()) {
       stdout.printf("submitting request %s: %d images of %s%n", id, count, model);
       stdout.flush();
       ProgressBar bar = new ProgressBar(System.err, "images", count, !noProgress, System::nanoTime);

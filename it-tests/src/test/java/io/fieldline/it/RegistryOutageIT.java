@@ -126,6 +126,24 @@ class RegistryOutageIT {
         String metrics = new String(URI.create(serve.metricsUrl()).toURL().openStream().readAllBytes(),
             StandardCharsets.UTF_8);
         assertTrue(metrics.contains("fieldline_registry_retries_total"), "the retries are counted");
+
+        // 3. submit during an outage: it says what it waits for, and goes on when the registry is back.
+        proxy.down();
+        Path submitLog = dir.resolve("submit.log");
+        Process submit = new ProcessBuilder(ServeProcess.cli(List.of(), "submit", "--bootstrap-servers",
+            kafka.bootstrapServers(), "--registry", viaProxy, "--model", "data", "--count", "2", "--solver", "heun",
+            "--steps", "6", "--topic-prefix", "out.", "--request-id", "submitted-in-outage", "--timeout", "PT3M",
+            "--out", dir.resolve("submitted").toString(), "--no-progress")).redirectErrorStream(true)
+            .redirectOutput(submitLog.toFile()).start();
+        long until = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (!Files.readString(submitLog).contains("waiting for the schema registry") && System.nanoTime() < until) {
+          Thread.sleep(200);
+        }
+        assertTrue(Files.readString(submitLog).contains("waiting for the schema registry"), Files.readString(submitLog));
+        proxy.up();
+        assertTrue(submit.waitFor(3, java.util.concurrent.TimeUnit.MINUTES), "submit finished");
+        assertEquals(0, submit.exitValue(), Files.readString(submitLog) + serve.log());
+        assertTrue(Files.readString(submitLog).contains("DONE: 2 images saved"), Files.readString(submitLog));
         assertEquals(0, serve.stop(), "a clean SIGTERM close after the outages: " + serve.log());
       } finally {
         if (serve.isAlive()) {

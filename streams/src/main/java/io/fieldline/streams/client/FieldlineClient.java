@@ -64,8 +64,12 @@ public final class FieldlineClient implements AutoCloseable {
   private final Topics topics;
   private KafkaProducer<String, GenerationRequest> requests;
   private KafkaProducer<String, CancelRequest> cancels;
+  private final Duration registryWait;
+  private final java.util.function.Consumer<String> waiting;
 
   private FieldlineClient(Builder b) {
+    this.registryWait = b.registryWait;
+    this.waiting = b.waiting;
     this.kafka = new HashMap<>(b.kafka);
     this.kafka.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, b.bootstrap);
     this.registry = b.registry;
@@ -105,9 +109,24 @@ public final class FieldlineClient implements AutoCloseable {
         .build());
   }
 
-  private static <T> void send(KafkaProducer<String, T> producer, String topic, String key, T value) {
+  private <T> void send(KafkaProducer<String, T> producer, String topic, String key, T value) {
+    long deadline = System.nanoTime() + registryWait.toNanos();
+    long backoff = 500;
     try {
-      producer.send(new ProducerRecord<>(topic, key, value)).get();
+      while (true) {
+        try {
+          producer.send(new ProducerRecord<>(topic, key, value)).get();
+          return;
+        } catch (io.fieldline.streams.registry.RegistryException e) {
+          // The serializer registers the schema first: a registry that is down is waited for, up to the wait.
+          if (!e.isTransient() || System.nanoTime() > deadline) {
+            throw e;
+          }
+          waiting.accept("waiting for the schema registry " + registry.url() + " (" + e.getMessage() + ")");
+          Thread.sleep(backoff);
+          backoff = Math.min(10_000, backoff * 2);
+        }
+      }
     } catch (ExecutionException e) {
       throw new IllegalStateException("the broker did not take the record for " + topic + ": "
           + e.getCause().getMessage(), e.getCause());
@@ -224,6 +243,8 @@ public final class FieldlineClient implements AutoCloseable {
     private SchemaRegistryClient registry;
     private Topics topics = Topics.defaults();
     private final Map<String, Object> kafka = new HashMap<>();
+    private Duration registryWait = Duration.ZERO;
+    private java.util.function.Consumer<String> waiting = message -> { };
 
     private Builder() {}
 
@@ -242,6 +263,16 @@ public final class FieldlineClient implements AutoCloseable {
     /** The pipeline's topics. Default {@link Topics#defaults()}. */
     public Builder optTopics(Topics topics) {
       this.topics = Objects.requireNonNull(topics, "topics");
+      return this;
+    }
+
+    /**
+     * How long {@link #submit} and {@link #cancel} wait for a schema registry that is unreachable or failing (its
+     * transient errors), telling {@code waiting} each time what they wait for. Default: no wait (the error at once).
+     */
+    public Builder optRegistryWait(Duration maxWait, java.util.function.Consumer<String> onWaiting) {
+      this.registryWait = Objects.requireNonNull(maxWait, "maxWait");
+      this.waiting = Objects.requireNonNull(onWaiting, "onWaiting");
       return this;
     }
 
