@@ -47,9 +47,9 @@ class FieldlineFeed(torch.utils.data.IterableDataset):
     label: the class index the image was drawn from, -1 for none; metadata: requestId, index, seed, model,
     modelVersion, sampler, className ("" for none), nfe. Images arrive in completion order, each exactly once
     (read_committed), and the iteration ends when all `count` images are read. A request that ends REJECTED, FAILED,
-    EXPIRED or CANCELLED raises RuntimeError with its reason. Each iteration (epoch) reads the request's images again
-    from the topic; the request is submitted once. With DataLoader workers, worker w yields the images whose
-    index % workers == w, and worker 0 submits.
+    EXPIRED or CANCELLED raises RuntimeError with its reason. The request is sent once, when the feed is created;
+    each iteration (epoch) reads its images again from the topic. With DataLoader workers, worker w yields the images
+    whose index % workers == w.
     """
 
     def __init__(self, bootstrap, registry, model=None, count=None, seed=0, classes=None, guidance=None,
@@ -71,7 +71,11 @@ class FieldlineFeed(torch.utils.data.IterableDataset):
         self.timeout_s = timeout_s
         self.kafka = kafka or {}
         self.schema_dir = schema_dir
-        self._submitted = model is None
+        if model is not None:
+            # Sent once, here in the creating process: DataLoader workers (re-created each epoch unless persistent)
+            # only read, so the request is never sent twice.
+            submit(bootstrap, registry, model, count, seed, classes, guidance, self.request_id, topic_prefix,
+                   self.kafka, schema_dir)
 
     def __iter__(self):
         info = torch.utils.data.get_worker_info()
@@ -82,10 +86,6 @@ class FieldlineFeed(torch.utils.data.IterableDataset):
                                   "enable.auto.commit": False}, **self.kafka))
         try:
             consumer.subscribe([self.prefix + "images", self.prefix + "status"])
-            if not self._submitted and worker == 0:
-                submit(self.bootstrap, registry, self.model, self.count, self.seed, self.classes, self.guidance,
-                       self.request_id, self.prefix, self.kafka, self.schema_dir)
-                self._submitted = True
             yield from self._read(consumer, registry, workers, worker)
         finally:
             consumer.close()

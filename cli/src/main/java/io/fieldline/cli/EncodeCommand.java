@@ -70,6 +70,7 @@ final class EncodeCommand implements Callable<Integer> {
     if (limit < 1 || limit > 10_000) {
       throw new Fieldline.UsageException("--limit must be in 1..10000, got " + limit);
     }
+    SamplerSettings.rk45(rtol); // refuses a tolerance outside [1e-12, 1] (NaN too) before any work
     PrintWriter stdout = spec.commandLine().getOut();
     try (FieldModel field = ModelLoader.builder().build().load(model)) {
       Dataset images = Datasets.load(data, limit, field.shape().channels());
@@ -118,11 +119,11 @@ final class EncodeCommand implements Callable<Integer> {
       Arrays.sort(sorted);
       String surface = field.physics() instanceof PfgmPhysics p ? String.format(Locale.ROOT, "z = %.4g", p.zMax())
           : String.format(Locale.ROOT, "sigma = %.4g", Priors.start(field.physics()));
-      stdout.printf(Locale.ROOT, "encoded %d images of %s to %s at %s%n", images.size(), data, out.resolve("latents.csv"),
-          surface);
+      stdout.printf(Locale.ROOT, "encoded %d images of %s to %s at %s%n", images.size(), data,
+          out.resolve("latents.csv"), surface);
       stdout.printf(Locale.ROOT, "latent norms: median %.1f (min %.1f, max %.1f); prior radius: median %.1f (0.1%%: "
-              + "%.1f, 99.9%%: %.1f); KS statistic %.3f (n = %d against 10,000 prior draws)%n", sorted[sorted.length / 2],
-          sorted[0], sorted[sorted.length - 1], prior[5_000], prior[10], prior[9_989], ks(sorted, prior),
+              + "%.1f, 99.9%%: %.1f); KS statistic %.3f (n = %d against 10,000 prior draws)%n",
+          sorted[sorted.length / 2], sorted[0], sorted[sorted.length - 1], prior[5_000], prior[10], prior[9_989], ks(sorted, prior),
           sorted.length);
       if (check) {
         stdout.printf(Locale.ROOT, "round trip (decode with rk45 at %.0e): largest pixel error %.3f levels of 255 "

@@ -87,6 +87,14 @@ public final class Fieldline implements Runnable {
         c.getErr().flush();
         return EXIT_USAGE;
       }
+      if (ex instanceof io.fieldline.streams.registry.RegistryException
+          || ex instanceof IllegalStateException && ex.getMessage() != null
+          && (ex.getMessage().contains("broker") || ex.getMessage().contains("topics"))) {
+        // The registry or the broker did not answer or refused: the environment, not a bug; one line, status 1.
+        c.getErr().println(name + ": " + ex.getMessage());
+        c.getErr().flush();
+        return 1;
+      }
       c.getErr().println(name + ": internal error: " + ex);
       if (Boolean.getBoolean("fieldline.debug")) {
         ex.printStackTrace(c.getErr());
@@ -116,7 +124,6 @@ public final class Fieldline implements Runnable {
     return null;
   }
 
-  /** Bad input found after parsing (one line, exit status 2). */
   /**
    * {@code settings} with a --guidance flag applied (null: as they are), refused with a usage error when out of range
    * or given for an unconditional model.
@@ -136,6 +143,7 @@ public final class Fieldline implements Runnable {
     }
   }
 
+  /** Bad input found after parsing (one line, exit status 2). */
   public static final class UsageException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 

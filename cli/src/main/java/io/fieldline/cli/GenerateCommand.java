@@ -126,7 +126,7 @@ final class GenerateCommand implements Callable<Integer> {
   @Option(names = "--guidance", paramLabel = "W",
       description = "Classifier-free guidance for images with a class: field = uncond + W (cond - uncond), W in "
           + "[0, 20]. 1 is the plain conditional field and 0 the unconditional one (one evaluation per step); other "
-          + "values cost two evaluations per step. Default: the model's preset, else 1.")
+          + "values cost two evaluations per step. Default: 1.")
   Double guidance;
 
   @Option(names = "--batch", paramLabel = "B", defaultValue = "64",

@@ -68,16 +68,19 @@ final class InterpolateCommand implements Callable<Integer> {
     if (frames < 2 || frames > 64) {
       throw new Fieldline.UsageException("--frames must be in 2..64, got " + frames);
     }
+    SamplerSettings.rk45(rtol); // refuses a tolerance outside [1e-12, 1] before any work
     PrintWriter stdout = spec.commandLine().getOut();
     try (FieldModel field = ModelLoader.builder().build().load(model)) {
       SamplerSettings settings = SamplerSettings.resolve(field.defaultSampler(), field.physics(), solver, steps, null,
           null);
       double[] a = latent(field, from, "--from");
       double[] b = latent(field, to, "--to");
-      List<double[]> strip = new ArrayList<>();
+      double[][] path = new double[frames][];
       for (int k = 0; k < frames; k++) {
-        strip.add(Flows.decode(field, settings, Latents.slerp(a, b, k / (double) (frames - 1))).x());
+        path[k] = Latents.slerp(a, b, k / (double) (frames - 1));
       }
+      List<double[]> strip = new ArrayList<>();
+      Flows.decodeAll(field, settings, path, 64, done -> { }).forEach(r -> strip.add(r.x()));
       Path parent = out.toAbsolutePath().getParent();
       if (parent != null) {
         Files.createDirectories(parent);

@@ -235,93 +235,104 @@ final class ServeCommand implements Callable<Integer> {
     aliases.forEach(catalogBuilder::optAlias);
     SchemaRegistryClient client = SchemaRegistryClient.builder().setUrl(registry).build();
     CountDownLatch stopped = new CountDownLatch(1);
+    CountDownLatch cleanedUp = new CountDownLatch(1);
     PrometheusMeterRegistry prometheus = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     PipelineMetrics metrics = new PipelineMetrics(prometheus);
-    try (ModelCatalog catalog = catalogBuilder.build();
-         FieldlinePipeline pipeline = FieldlinePipeline.builder().setRegistry(client).setCatalog(catalog)
-             .optTopics(Topics.withPrefix(prefix)).optDevice(device)
-             .optLimits(PipelineLimits.defaults().withMaxCount(maxCount)
-                 .withQueueBounds(maxQueuedPerClient, maxQueued))
-             .optMaxBatchSize(batch).optWorkers(engines).optMetrics(metrics)
-             .optRegistryWait(Duration.ofSeconds(30), registryWait).build()) {
-      java.util.concurrent.atomic.AtomicReference<KafkaStreams> streamsRef = new java.util.concurrent.atomic
-          .AtomicReference<>();
-      java.util.concurrent.atomic.AtomicReference<String> waiting = new java.util.concurrent.atomic.AtomicReference<>(
-          "registering schemas");
-      HttpServer http = metricsPort < 0 ? null : metricsServer(prometheus, streamsRef, waiting);
-      if (http != null) {
-        stdout.printf("metrics on http://localhost:%d/metrics (and /health, /ready)%n", http.getAddress().getPort());
-        stdout.flush();
-      }
-      try {
-        ensureTopics(props, stdout);
-        // Before joining the group: the schemas serve writes are registered (waiting for a registry that is down), so
-        // producing never needs the registry later.
-        pipeline.registerSchemas(registryWait, message -> {
-          waiting.set(message);
-          stdout.println(message);
-          stdout.flush();
-        });
-        // Load every model's engine copies now, before joining the group, so no request waits for a load on a stream
-        // thread. A model that does not load is reported and skipped: its requests are rejected with the reason.
-        for (String name : catalog.names()) {
-          waiting.set("loading model " + name);
-          try {
-            if (pipeline.prepare(name)) {
-              stdout.println("models: " + name + " ready (" + engines + " engine cop" + (engines == 1 ? "y" : "ies")
-                  + ")");
-            }
-          } catch (RuntimeException e) {
-            stdout.println("models: " + name + " is not served: " + e.getMessage());
-          }
-          stdout.flush();
-        }
-        String warning = pipeline.guardSchemaEvolution();
-        if (warning != null) {
-          spec.commandLine().getErr().println("warning: " + warning);
-        }
-        KafkaStreams streams = pipeline.create(props);
-        streamsRef.set(streams);
-        java.util.concurrent.atomic.AtomicBoolean announced = new java.util.concurrent.atomic.AtomicBoolean();
-        streams.setStateListener((now, before) -> {
-          if (now == KafkaStreams.State.RUNNING && announced.compareAndSet(false, true)) {
-            stdout.printf("ready: consuming %s as %s (Kafka Streams RUNNING)%n", prefix + "requests",
-                applicationId);
-            stdout.flush();
-          }
-          if (now == KafkaStreams.State.ERROR || now == KafkaStreams.State.NOT_RUNNING) {
-            stopped.countDown();
-          }
-        });
-        new KafkaStreamsMetrics(streams).bindTo(prometheus);
-        new io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics().bindTo(prometheus); // heap, for bounded memory
-        streams.start();
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-          boolean clean = streams.close(Duration.ofSeconds(30)) && streams.state() != KafkaStreams.State.ERROR;
-          stopped.countDown();
-          // SIGTERM is how operators stop serve: a clean close exits 0 (not the JVM's 143), a failed one 1.
-          Runtime.getRuntime().halt(clean ? 0 : 1);
-        }, "fieldline-shutdown"));
-        stdout.printf("serving %s on %s (registry %s, device %s, %d engine%s per model, batch %d)%n",
-            prefix + "requests", bootstrap, io.fieldline.streams.Secrets.maskUrl(registry), device, engines,
-            engines == 1 ? "" : "s", batch);
-        stdout.flush();
-        long last = -1;
-        while (!stopped.await(statsEvery.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
-          long now = (long) prometheus.find("fieldline.samples").tag("status", "completed").counters().stream()
-              .mapToDouble(io.micrometer.core.instrument.Counter::count).sum();
-          if (now != last) {
-            stdout.printf("stats: %d images completed by this instance's engines%n", now);
-            stdout.flush();
-            last = now;
-          }
-        }
-        return streams.state() == KafkaStreams.State.ERROR ? 1 : 0;
-      } finally {
+    try {
+      try (ModelCatalog catalog = catalogBuilder.build();
+           FieldlinePipeline pipeline = FieldlinePipeline.builder().setRegistry(client).setCatalog(catalog)
+               .optTopics(Topics.withPrefix(prefix)).optDevice(device)
+               .optLimits(PipelineLimits.defaults().withMaxCount(maxCount)
+                   .withQueueBounds(maxQueuedPerClient, maxQueued))
+               .optMaxBatchSize(batch).optWorkers(engines).optMetrics(metrics)
+               .optRegistryWait(Duration.ofSeconds(5), registryWait).build()) {
+        java.util.concurrent.atomic.AtomicReference<KafkaStreams> streamsRef = new java.util.concurrent.atomic
+            .AtomicReference<>();
+        java.util.concurrent.atomic.AtomicReference<String> waiting = new java.util.concurrent.atomic.AtomicReference<>(
+            "registering schemas");
+        HttpServer http = metricsPort < 0 ? null : metricsServer(prometheus, streamsRef, waiting);
         if (http != null) {
-          http.stop(0);
+          stdout.printf("metrics on http://localhost:%d/metrics (and /health, /ready)%n", http.getAddress().getPort());
+          stdout.flush();
+        }
+        try {
+          ensureTopics(props, stdout);
+          // Before joining the group: the schemas serve writes are registered (waiting for a registry that is down), so
+          // producing never needs the registry later.
+          pipeline.registerSchemas(registryWait, message -> {
+            waiting.set(message);
+            stdout.println(message);
+            stdout.flush();
+          });
+          // Load every model's engine copies now, before joining the group, so no request waits for a load on a stream
+          // thread. A model that does not load is reported and skipped: its requests are rejected with the reason.
+          for (String name : catalog.names()) {
+            waiting.set("loading model " + name);
+            try {
+              if (pipeline.prepare(name)) {
+                stdout.println("models: " + name + " ready (" + engines + " engine cop" + (engines == 1 ? "y" : "ies")
+                    + ")");
+              }
+            } catch (RuntimeException e) {
+              stdout.println("models: " + name + " is not served: " + e.getMessage());
+            }
+            stdout.flush();
+          }
+          String warning = pipeline.guardSchemaEvolution();
+          if (warning != null) {
+            spec.commandLine().getErr().println("warning: " + warning);
+          }
+          KafkaStreams streams = pipeline.create(props);
+          streamsRef.set(streams);
+          java.util.concurrent.atomic.AtomicBoolean announced = new java.util.concurrent.atomic.AtomicBoolean();
+          streams.setStateListener((now, before) -> {
+            if (now == KafkaStreams.State.RUNNING && announced.compareAndSet(false, true)) {
+              stdout.printf("ready: consuming %s as %s (Kafka Streams RUNNING)%n", prefix + "requests",
+                  applicationId);
+              stdout.flush();
+            }
+            if (now == KafkaStreams.State.ERROR || now == KafkaStreams.State.NOT_RUNNING) {
+              stopped.countDown();
+            }
+          });
+          new KafkaStreamsMetrics(streams).bindTo(prometheus);
+          // heap, for bounded memory
+          new io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics().bindTo(prometheus);
+          streams.start();
+          Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            boolean clean = streams.close(Duration.ofSeconds(30)) && streams.state() != KafkaStreams.State.ERROR;
+            stopped.countDown();
+            try { // let the main thread close the pipeline, the models and the HTTP endpoints first
+              cleanedUp.await(30, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+            // SIGTERM is how operators stop serve: a clean close exits 0 (not the JVM's 143), a failed one 1.
+            Runtime.getRuntime().halt(clean ? 0 : 1);
+          }, "fieldline-shutdown"));
+          stdout.printf("serving %s on %s (registry %s, device %s, %d engine%s per model, batch %d)%n",
+              prefix + "requests", bootstrap, io.fieldline.streams.Secrets.maskUrl(registry), device, engines,
+              engines == 1 ? "" : "s", batch);
+          stdout.flush();
+          long last = -1;
+          while (!stopped.await(statsEvery.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
+            long now = (long) prometheus.find("fieldline.samples").tag("status", "completed").counters().stream()
+                .mapToDouble(io.micrometer.core.instrument.Counter::count).sum();
+            if (now != last) {
+              stdout.printf("stats: %d images completed by this instance's engines%n", now);
+              stdout.flush();
+              last = now;
+            }
+          }
+          return streams.state() == KafkaStreams.State.ERROR ? 1 : 0;
+        } finally {
+          if (http != null) {
+            http.stop(0);
+          }
         }
       }
+    } finally {
+      cleanedUp.countDown();
     }
   }
 }

@@ -179,8 +179,8 @@ final class TrainCommand implements Callable<Integer> {
   }
 
   /**
-   * Whether the run is class-conditional: as flagged; else as the run being resumed was started; else on for PFGM++
-   * on labelled data.
+   * Whether the run is class-conditional: as flagged; else as the run being resumed was started; else on for labelled
+   * data (both families).
    */
   private TrainSettings.Labels labelsFor(TrainSettings settings, Dataset images) {
     double dropout = or(labelDropout, TrainSettings.DEFAULT_LABEL_DROPOUT);

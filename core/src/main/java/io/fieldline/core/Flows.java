@@ -88,20 +88,16 @@ public final class Flows {
    * (PFGM++) with RK45 at the given tolerance. The inverse of {@link #decode} with RK45, up to the tolerance.
    */
   public static Result encode(FieldModel model, double[] x, double rtol, double atol) {
+    return run(model, forward(model, x, rtol, atol));
+  }
+
+  /** The forward integration of x from z_min to z_max (PFGM) or sigma_min to sigma_max (PFGM++). */
+  private static Integrator forward(FieldModel model, double[] x, double rtol, double atol) {
     checkLength(model, x);
     Physics physics = model.physics();
-    double from;
-    double to;
-    if (physics instanceof PfgmPhysics p) {
-      from = p.zMin();
-      to = p.zMax();
-    } else {
-      PfgmppPhysics pp = (PfgmppPhysics) physics;
-      from = pp.sigmaMin();
-      to = pp.sigmaMax();
-    }
-    return run(model, new DormandPrinceIntegrator(Integrators.dynamics(physics), x, from, to, rtol, atol,
-        false));
+    double from = physics instanceof PfgmPhysics p ? p.zMin() : ((PfgmppPhysics) physics).sigmaMin();
+    double to = physics instanceof PfgmPhysics p ? p.zMax() : ((PfgmppPhysics) physics).sigmaMax();
+    return new DormandPrinceIntegrator(Integrators.dynamics(physics), x, from, to, rtol, atol, false);
   }
 
   /**
@@ -111,13 +107,9 @@ public final class Flows {
    */
   public static List<Result> encodeAll(FieldModel model, double[][] images, double rtol, double atol, int maxBatch,
       IntConsumer progress) {
-    Physics physics = model.physics();
-    double from = physics instanceof PfgmPhysics p ? p.zMin() : ((PfgmppPhysics) physics).sigmaMin();
-    double to = physics instanceof PfgmPhysics p ? p.zMax() : ((PfgmppPhysics) physics).sigmaMax();
     List<Integrator> integrators = new ArrayList<>();
     for (double[] x : images) {
-      checkLength(model, x);
-      integrators.add(new DormandPrinceIntegrator(Integrators.dynamics(physics), x, from, to, rtol, atol, false));
+      integrators.add(forward(model, x, rtol, atol));
     }
     return runAll(model, integrators, maxBatch, progress);
   }

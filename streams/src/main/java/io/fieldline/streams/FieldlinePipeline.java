@@ -263,7 +263,7 @@ public final class FieldlinePipeline implements AutoCloseable {
 
   /** Builder: {@code setRegistry} and {@code setCatalog} required. */
   public static final class Builder {
-    private Duration registryBlock = Duration.ofSeconds(30);
+    private Duration registryBlock = Duration.ofSeconds(5);
     private Duration registryMaxWait = Duration.ofMinutes(10);
     private Topics topics = Topics.defaults();
     private SchemaRegistryClient registry;
@@ -326,10 +326,10 @@ public final class FieldlinePipeline implements AutoCloseable {
 
     /**
      * How a schema-registry outage is ridden out: a request whose schema cannot be fetched waits on its stream thread
-     * up to {@code blockPerRecord} (retrying with back-off; keep it well under max.poll.interval.ms), then the thread
-     * is replaced and the record re-read from the last commit, until the registry has been unreachable for
-     * {@code maxWait} in a row, when the pipeline stops with an error. Never a rejection: the outage is not the
-     * request's fault. Defaults 30 s and 10 minutes.
+     * up to {@code blockPerRecord} (retrying with back-off; keep it under the exactly-once transaction.timeout.ms,
+     * 10 s by default, and max.poll.interval.ms), then the thread is replaced and the record re-read from the last
+     * commit, until the registry has been unreachable for {@code maxWait} in a row, when the pipeline stops with an
+     * error. Never a rejection: the outage is not the request's fault. Defaults 5 s and 10 minutes.
      */
     public Builder optRegistryWait(Duration blockPerRecord, Duration maxWait) {
       if (blockPerRecord.isNegative() || maxWait.isNegative()) {

@@ -53,7 +53,6 @@ public final class PipelineMetrics {
         .description("Images accepted and not yet ended (all clients)").register(registry);
   }
 
-  /** The listener of one engine (one model version on one device). */
   /** The schema-registry outage meters: retries so far, and stream threads waiting for the registry now. */
   public void registryOutage(java.util.function.LongSupplier retries, java.util.function.IntSupplier waiting) {
     io.micrometer.core.instrument.FunctionCounter.builder("fieldline.registry.retries", retries,
@@ -63,6 +62,7 @@ public final class PipelineMetrics {
         .description("Stream threads waiting for the schema registry now").register(registry);
   }
 
+  /** The listener of one engine (one model version on one device). */
   public EngineListener engineListener(String model, String version, String device) {
     Tags tags = Tags.of("model", model, "version", version, "device", device);
     DistributionSummary rows = DistributionSummary.builder("fieldline.batch.rows").description("Rows per forward pass")

@@ -124,9 +124,9 @@ public final class FieldTrainer {
         throw new IllegalArgumentException(runDir + " holds a run with other settings (" + info.settings().fingerprint()
             + "); use a new --out or the same settings");
       }
-      if (initFrom != null && !Files.exists(checkpointFile)) {
-        throw new IllegalArgumentException(runDir + " already holds a run; --init-from starts a new one (use a new "
-            + "--out)");
+      if (initFrom == null && info.initFrom() != null && !Files.exists(checkpointFile)) {
+        throw new IllegalArgumentException(runDir + " was warm-started from " + info.initFrom() + " and has no "
+            + "checkpoint yet: repeat --init-from to start it again");
       }
       info = new RunInfo(settings, info.shape(), info.physics(), info.data(), info.images(), info.kernelDepth(),
           info.parameters(), info.initFrom());

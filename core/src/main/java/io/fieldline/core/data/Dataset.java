@@ -46,11 +46,6 @@ public record Dataset(String source, ImageShape shape, double[][] images, int[] 
     return new Dataset(source, shape, images, newLabels, newClasses);
   }
 
-  /** This set without its labels. */
-  public Dataset unlabelled() {
-    return new Dataset(source, shape, images);
-  }
-
   /** True when every image has a class label. */
   public boolean labelled() {
     return labels != null;

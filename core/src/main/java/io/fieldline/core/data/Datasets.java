@@ -153,11 +153,13 @@ public final class Datasets {
     if (labelsFile == null || !Files.exists(labelsFile)) {
       return images;
     }
-    int[] labels = readLabels(labelsFile, images.size());
-    if (labels.length != images.size()) {
-      throw new DatasetException(labelsFile + " holds " + labels.length + " labels for " + images.size() + " images");
+    int[] all = readLabels(labelsFile, Integer.MAX_VALUE);
+    if (all.length < images.size()) {
+      throw new DatasetException(labelsFile + " holds " + all.length + " labels for " + images.size() + " images");
     }
-    int classes = java.util.Arrays.stream(labels).max().orElse(0) + 1;
+    int[] labels = java.util.Arrays.copyOf(all, images.size());
+    // The class count of the whole file, so it does not depend on how many images were read.
+    int classes = java.util.Arrays.stream(all).max().orElse(0) + 1;
     List<String> names = path.toAbsolutePath().startsWith(FASHION_MNIST_DIR) && classes <= FASHION_MNIST_CLASSES.size()
         ? FASHION_MNIST_CLASSES
         : java.util.stream.IntStream.range(0, classes).mapToObj(Integer::toString).toList();
@@ -229,8 +231,8 @@ public final class Datasets {
   /**
    * Reads the images of a folder (sorted by file name), resized to the size of the first one with bilinear
    * interpolation, as grey (luma) or RGB. A folder with no images of its own but subfolders of images is a labelled
-   * set: each subfolder is a class named for it (classes in sorted name order; {@code limit} counts images over all
-   * classes in that order).
+   * set: each subfolder is a class named for it (classes in sorted name order; {@code limit} images are taken
+   * round-robin over the classes, so every class keeps a share).
    */
   public static Dataset readFolder(Path folder, int limit, int channels) {
     if (channels != 1 && channels != 3) {
@@ -248,15 +250,29 @@ public final class Datasets {
       } catch (IOException e) {
         throw new DatasetException("cannot list " + folder + ": " + e.getMessage(), e);
       }
-      List<Path> all = new ArrayList<>();
-      List<Integer> labelList = new ArrayList<>();
+      List<List<Path>> perClass = new ArrayList<>();
       List<String> names = new ArrayList<>();
       for (Path dir : dirs) {
-        List<Path> inClass = imageFiles(dir, limit - all.size());
+        List<Path> inClass = imageFiles(dir, limit);
         if (!inClass.isEmpty()) {
-          labelList.addAll(java.util.Collections.nCopies(inClass.size(), names.size()));
           names.add(dir.getFileName().toString());
-          all.addAll(inClass);
+          perClass.add(inClass);
+        }
+      }
+      // Round-robin over the classes, so a --limit below the total keeps every class (and about equal shares).
+      List<Path> all = new ArrayList<>();
+      List<Integer> labelList = new ArrayList<>();
+      for (int k = 0; all.size() < limit; k++) {
+        boolean any = false;
+        for (int c = 0; c < perClass.size() && all.size() < limit; c++) {
+          if (k < perClass.get(c).size()) {
+            all.add(perClass.get(c).get(k));
+            labelList.add(c);
+            any = true;
+          }
+        }
+        if (!any) {
+          break;
         }
       }
       files = all;

@@ -38,11 +38,6 @@ public record SampleTask(String requestId, long index, long seed, SamplerSetting
     this(requestId, index, seed, settings, priority, deadline, FieldModel.NO_LABEL);
   }
 
-  /** This task for class {@code newLabel} ({@link FieldModel#NO_LABEL}: none). */
-  public SampleTask withLabel(int newLabel) {
-    return new SampleTask(requestId, index, seed, settings, priority, deadline, newLabel);
-  }
-
   /** Network evaluations per ODE point: 2 under guidance other than 0 or 1 for a labelled task, else 1. */
   public int evaluationsPerPoint() {
     return settings.evaluationsPerPoint(label != FieldModel.NO_LABEL);

@@ -144,7 +144,12 @@ public final class FieldlineClient implements AutoCloseable {
   public Outcome submitAndFollow(GenerationRequest request, Duration timeout, BooleanSupplier keepGoing,
       ImageSink sink) {
     try (Followers f = new Followers("latest")) {
+      long joinBy = System.nanoTime() + timeout.toNanos();
       while (f.images.assignment().isEmpty() || f.statuses.assignment().isEmpty()) {
+        if (System.nanoTime() > joinBy || !keepGoing.getAsBoolean()) {
+          throw new IllegalStateException("could not join the images and status topics (" + topics.images() + ", "
+              + topics.status() + ") within " + timeout + ": is the broker reachable and do the topics exist?");
+        }
         f.images.poll(Duration.ofMillis(100));
         f.statuses.poll(Duration.ofMillis(100));
       }

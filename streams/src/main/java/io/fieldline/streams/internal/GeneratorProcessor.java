@@ -62,6 +62,9 @@ public final class GeneratorProcessor implements Processor<String, SampleTask, S
   private KeyValueStore<String, SampleTask> pending;
   private ReadOnlyKeyValueStore<String, ValueAndTimestamp<CancelRequest>> cancellations;
   private volatile boolean closed;
+  // Bumped by every init: a result of a sample submitted before a close and re-init belongs to an old generation
+  // and is dropped (the re-init resubmits its task from the store).
+  private volatile long generation;
 
   /**
    * @param cancellationsSeen bumped by the cancellation store's updater; in-flight samples are checked against the
@@ -79,6 +82,7 @@ public final class GeneratorProcessor implements Processor<String, SampleTask, S
   @Override
   public void init(ProcessorContext<String, Object> context) {
     // Kafka Streams may close a processor and init it again (a task revoked and reassigned): start clean.
+    this.generation++;
     this.closed = false;
     inFlight.clear();
     finished.clear();
@@ -134,8 +138,9 @@ public final class GeneratorProcessor implements Processor<String, SampleTask, S
         task.getPriority(), deadline, task.getClassIndex());
     SampleHandle handle = engines.submit(entry, core);
     inFlight.put(key, handle);
+    long submittedIn = generation;
     handle.result().thenAccept(r -> {
-      if (!closed) {
+      if (!closed && submittedIn == generation) {
         finished.add(new Finished(key, task, r));
       }
     });

@@ -55,11 +55,7 @@ public final class RegistryOutage {
       while (true) {
         try {
           T value = action.get();
-          if (since != null) {
-            LOG.log(System.Logger.Level.INFO, "schema registry answers again after "
-                + Duration.between(since, clock.instant()).toSeconds() + " s; processing goes on");
-            since = null;
-          }
+          ended();
           return value;
         } catch (RegistryUnavailableException e) {
           Instant now = clock.instant();
@@ -79,10 +75,22 @@ public final class RegistryOutage {
             throw e;
           }
           backoff = Math.min(MAX_BACKOFF_MS, backoff * 2);
+        } catch (RuntimeException e) {
+          ended(); // the registry answered (the record was bad): the outage is over either way
+          throw e;
         }
       }
     } finally {
       waiting.decrementAndGet();
+    }
+  }
+
+  private void ended() {
+    Instant first = since;
+    if (first != null) {
+      LOG.log(System.Logger.Level.INFO, "schema registry answers again after "
+          + Duration.between(first, clock.instant()).toSeconds() + " s; processing goes on");
+      since = null;
     }
   }
 
@@ -95,8 +103,20 @@ public final class RegistryOutage {
     if (!RegistryUnavailableException.isCause(error)) {
       return false;
     }
+    // Kafka Streams' own deserializers (samples, progress) fail here without passing call(): start the clock now.
+    Instant now = clock.instant();
+    if (since == null) {
+      since = now;
+    }
     Instant first = since;
-    boolean within = first == null || Duration.between(first, clock.instant()).compareTo(maxWait) < 0;
+    boolean within = Duration.between(first, now).compareTo(maxWait) < 0;
+    if (within) {
+      try {
+        sleeper.sleep(blockPerRecord.isZero() ? Duration.ZERO : Duration.ofSeconds(1)); // no hot replacement loop
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
     if (!within) {
       LOG.log(System.Logger.Level.ERROR, "schema registry unavailable for over " + maxWait + "; stopping (no request "
           + "was rejected or lost: unprocessed records stay in their topics for the next start)");

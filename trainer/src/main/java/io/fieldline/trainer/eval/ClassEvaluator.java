@@ -105,9 +105,10 @@ public final class ClassEvaluator {
     if (!train.labelled() || !test.labelled()) {
       throw new IllegalArgumentException("class measures need labelled training and test images");
     }
-    if (classes != features.info().classes()) {
-      throw new IllegalArgumentException(model.name() + " has " + classes + " classes, the classifier "
-          + features.info().classes());
+    if (classes != features.info().classes() || !model.classes().equals(test.classes())) {
+      // The classifier's outputs are the test set's class indices: the model's classes must be the same, in order.
+      throw new IllegalArgumentException(model.name() + "'s classes " + model.classes() + " are not the evaluation "
+          + "data's " + test.classes() + " (the same names in the same order)");
     }
     if (n < 10 || n > test.size() || n > train.size() || casN < 0 || casN > train.size()) {
       throw new IllegalArgumentException("n must be in 10.." + Math.min(test.size(), train.size()) + " and --cas in 0.."
