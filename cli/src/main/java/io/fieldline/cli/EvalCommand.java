@@ -222,7 +222,8 @@ final class EvalCommand implements Callable<Integer> {
       }
       rows.add(r);
     }
-    String command = "fieldline eval --model " + Path.of(model).getFileName() + " --guidance "
+    String command = "fieldline eval --model " + Path.of(model).getFileName()
+        + (solver != null ? " --solver " + solver : "") + (steps != null ? " --steps " + steps : "") + " --guidance "
         + guidance.stream().map(w -> new java.math.BigDecimal(Double.toString(w)).stripTrailingZeros().toPlainString())
             .collect(java.util.stream.Collectors.joining(",")) + " --n " + n + (cas > 0 ? " --cas " + cas : "")
         + " --write-card";
