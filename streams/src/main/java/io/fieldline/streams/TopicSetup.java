@@ -30,6 +30,18 @@ public record TopicSetup(int partitions, int samplesPartitions, Optional<Short> 
     }
   }
 
+  /**
+   * The broker's refusal itself (wrong credentials, missing ACLs: the caller reports those as the user's settings),
+   * or an {@link IllegalStateException} with {@code what} and the cause's message.
+   */
+  private static RuntimeException refusalOr(ExecutionException e, String what) {
+    if (e.getCause() instanceof org.apache.kafka.common.errors.AuthenticationException
+        || e.getCause() instanceof org.apache.kafka.common.errors.AuthorizationException) {
+      return (RuntimeException) e.getCause();
+    }
+    return new IllegalStateException(what + e.getCause().getMessage(), e);
+  }
+
   /** 2 partitions, 4 for samples, the broker's replication factor. */
   public static TopicSetup defaults() {
     return new TopicSetup(2, 4, Optional.empty());
@@ -52,16 +64,17 @@ public record TopicSetup(int partitions, int samplesPartitions, Optional<Short> 
    * Makes sure the topics exist: creates the missing ones when {@code create}, else only checks.
    *
    * @return the topics created (empty if all existed)
-   * @throws IllegalStateException naming the missing topics when {@code create} is false, or what the broker said
-   *     when it refused to create them (for example no CREATE permission: create them as documented, and pass
-   *     --no-create-topics)
+   * @throws IllegalStateException naming the missing topics when {@code create} is false, or what went wrong
+   * @throws org.apache.kafka.common.errors.AuthenticationException for wrong credentials
+   * @throws org.apache.kafka.common.errors.AuthorizationException when ACLs forbid listing or creating topics (create
+   *     them as documented, and pass --no-create-topics)
    */
   public List<String> ensure(Admin admin, Topics topics, boolean create) throws InterruptedException {
     Set<String> existing;
     try {
       existing = admin.listTopics().names().get();
     } catch (ExecutionException e) {
-      throw new IllegalStateException("cannot list the cluster's topics: " + e.getCause().getMessage(), e);
+      throw refusalOr(e, "cannot list the cluster's topics: ");
     }
     List<NewTopic> missing = newTopics(topics).stream().filter(t -> !existing.contains(t.name())).toList();
     if (missing.isEmpty()) {
@@ -79,7 +92,7 @@ public record TopicSetup(int partitions, int samplesPartitions, Optional<Short> 
         created.add(e.getKey());
       } catch (ExecutionException ex) {
         if (!(ex.getCause() instanceof TopicExistsException)) { // another instance was quicker: fine
-          throw new IllegalStateException("cannot create topic " + e.getKey() + ": " + ex.getCause().getMessage(), ex);
+          throw refusalOr(ex, "cannot create topic " + e.getKey() + ": ");
         }
       }
     }
