@@ -234,26 +234,19 @@ public final class FieldlinePipeline implements AutoCloseable {
     writes.put(topics.progress(), ProgressEvent.getClassSchema());
     writes.put(topics.images(), GeneratedImage.getClassSchema());
     writes.put(topics.status(), GenerationStatus.getClassSchema());
-    long deadline = System.nanoTime() + maxWait.toNanos();
-    long backoff = 500;
-    for (Map.Entry<String, org.apache.avro.Schema> w : writes.entrySet()) {
-      while (true) {
-        try {
-          registry.register(w.getKey() + "-value", w.getValue());
-          break;
-        } catch (io.fieldline.streams.registry.RegistryException e) {
-          if (!e.isTransient() || System.nanoTime() > deadline) {
-            throw e;
-          }
-          waiting.accept("waiting for the schema registry " + registry.url() + " (" + e.getMessage() + ")");
-          Thread.sleep(backoff);
-          backoff = Math.min(10_000, backoff * 2);
+    try {
+      registry.waitingOutOutages(() -> {
+        for (Map.Entry<String, org.apache.avro.Schema> w : writes.entrySet()) {
+          registry.register(w.getKey() + "-value", w.getValue()); // cached once registered: a retry skips it
         }
-      }
+        return null;
+      }, maxWait, waiting);
+    } catch (InterruptedException | RuntimeException e) {
+      throw e;
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
     }
   }
-
-
 
   /** Stops the engines (close KafkaStreams first). */
   @Override

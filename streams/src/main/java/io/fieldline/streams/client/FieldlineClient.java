@@ -110,29 +110,20 @@ public final class FieldlineClient implements AutoCloseable {
   }
 
   private <T> void send(KafkaProducer<String, T> producer, String topic, String key, T value) {
-    long deadline = System.nanoTime() + registryWait.toNanos();
-    long backoff = 500;
     try {
-      while (true) {
-        try {
-          producer.send(new ProducerRecord<>(topic, key, value)).get();
-          return;
-        } catch (io.fieldline.streams.registry.RegistryException e) {
-          // The serializer registers the schema first: a registry that is down is waited for, up to the wait.
-          if (!e.isTransient() || System.nanoTime() > deadline) {
-            throw e;
-          }
-          waiting.accept("waiting for the schema registry " + registry.url() + " (" + e.getMessage() + ")");
-          Thread.sleep(backoff);
-          backoff = Math.min(10_000, backoff * 2);
-        }
-      }
+      // The serializer registers the schema first: a registry that is down is waited for, up to the wait.
+      registry.waitingOutOutages(() -> producer.send(new ProducerRecord<>(topic, key, value)).get(), registryWait,
+          waiting);
+    } catch (RuntimeException e) {
+      throw e;
     } catch (ExecutionException e) {
       throw new IllegalStateException("the broker did not take the record for " + topic + ": "
           + e.getCause().getMessage(), e.getCause());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while sending to " + topic, e);
+    } catch (Exception e) {
+      throw new IllegalStateException("cannot send to " + topic + ": " + e.getMessage(), e);
     }
   }
 

@@ -84,6 +84,37 @@ public final class SchemaRegistryClient {
     return id;
   }
 
+  /** A call that may meet a registry outage. */
+  public interface Call<T> {
+    T run() throws Exception;
+  }
+
+  /**
+   * Runs {@code call}, waiting out a registry that is unreachable or failing (a transient {@link RegistryException}):
+   * retries with back-off from 0.5 s doubling to 10 s, telling {@code waiting} each time what it waits for, until
+   * {@code maxWait} has passed.
+   *
+   * @throws RegistryException when the registry refuses (not transient) or the wait runs out
+   * @throws Exception whatever else {@code call} throws
+   */
+  public <T> T waitingOutOutages(Call<T> call, java.time.Duration maxWait, java.util.function.Consumer<String> waiting)
+      throws Exception {
+    long deadline = System.nanoTime() + maxWait.toNanos();
+    long backoff = 500;
+    while (true) {
+      try {
+        return call.run();
+      } catch (RegistryException e) {
+        if (!e.isTransient() || System.nanoTime() > deadline) {
+          throw e;
+        }
+        waiting.accept("waiting for the schema registry " + shownUrl + " (" + e.getMessage() + ")");
+        Thread.sleep(backoff);
+        backoff = Math.min(10_000, backoff * 2);
+      }
+    }
+  }
+
   /** The schema with a global id. */
   public Schema byId(int id) {
     Schema cached = byId.get(id);
