@@ -87,12 +87,7 @@ public final class ExactField implements FieldModel {
     if (rows <= 0 || rows > x.length) {
       throw new IllegalArgumentException("row count " + rows + " outside 1.." + x.length);
     }
-    for (int i = 0; i < rows; i++) {
-      if (labels[i] != NO_LABEL && (labels[i] < 0 || labels[i] >= classes.size())) {
-        throw new IllegalArgumentException(classes.isEmpty() ? name + " is unconditional: it takes no class label"
-            : "label " + labels[i] + " is not one of " + name + "'s " + classes.size() + " classes");
-      }
-    }
+    FieldModel.checkLabels(this, labels, rows);
     IntStream range = IntStream.range(0, rows);
     (parallel && rows > 1 ? range.parallel() : range).forEach(i -> {
       ExactField field = labels[i] == NO_LABEL ? this : perClass[labels[i]];

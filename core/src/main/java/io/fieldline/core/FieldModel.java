@@ -54,13 +54,31 @@ public interface FieldModel extends AutoCloseable {
    * @throws IllegalArgumentException if a label is not a class of this model
    */
   default void evaluate(double[][] x, double[] cond, int[] labels, double[][] out, int count) {
+    checkLabels(this, labels, count);
+    evaluate(x, cond, out, count);
+  }
+
+  /**
+   * Why {@code label} is not a class of {@code model}, or null when it is one (or {@link #NO_LABEL}): the one check
+   * behind every model's labelled evaluate and the engine's per-sample check.
+   */
+  static String labelProblem(FieldModel model, int label) {
+    int classes = model.classes().size();
+    if (label == NO_LABEL || (label >= 0 && label < classes)) {
+      return null;
+    }
+    return classes == 0 ? model.name() + " is unconditional: it takes no class (got class " + label + ")"
+        : "class " + label + " is not one of " + model.name() + "'s " + classes + " classes";
+  }
+
+  /** Throws {@link IllegalArgumentException} for the first of the first {@code count} labels that is no class. */
+  static void checkLabels(FieldModel model, int[] labels, int count) {
     for (int i = 0; i < count; i++) {
-      if (labels[i] != NO_LABEL) {
-        throw new IllegalArgumentException(name() + " is unconditional: it takes no class label (got " + labels[i]
-            + ")");
+      String problem = labelProblem(model, labels[i]);
+      if (problem != null) {
+        throw new IllegalArgumentException(problem);
       }
     }
-    evaluate(x, cond, out, count);
   }
 
   /**

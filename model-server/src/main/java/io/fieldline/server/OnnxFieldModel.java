@@ -139,13 +139,7 @@ public final class OnnxFieldModel implements FieldModel {
   @Override
   public void evaluate(double[][] x, double[] cond, int[] labels, double[][] out, int count) {
     if (labels != null) {
-      for (int i = 0; i < count; i++) {
-        if (labels[i] != NO_LABEL && (labels[i] < 0 || labels[i] >= classes.size())) {
-          throw new IllegalArgumentException(classes.isEmpty()
-              ? name + " is unconditional: it takes no class label (got " + labels[i] + ")"
-              : "label " + labels[i] + " is not one of " + name + "'s " + classes.size() + " classes");
-        }
-      }
+      FieldModel.checkLabels(this, labels, count);
     }
     float[] flat = new float[ROWS_PER_CALL * n];
     float[] c = new float[ROWS_PER_CALL];

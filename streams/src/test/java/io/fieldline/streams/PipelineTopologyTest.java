@@ -266,7 +266,8 @@ class PipelineTopologyTest {
     assertTrue(io.fieldline.streams.registry.RegistryUnavailableException.isCause(e), e.toString());
     assertTrue(deadLetters.readRecordsToList().isEmpty(), "an outage is not bad input: nothing dead-lettered");
     assertFalse(latestStatus().containsKey("during-outage"), "and not rejected");
-    assertTrue(meters.get("fieldline.registry.retries").functionCounter().count() >= 0);
+    assertNotNull(meters.find("fieldline.registry.retries").functionCounter(), "the retries meter is registered");
+    assertNotNull(meters.find("fieldline.registry.waiting").gauge(), "the waiting gauge is registered");
     // The registry returns; the record is read again from the last commit, as a replaced stream thread does.
     registry.failNext(0);
     requests.pipeInput("during-outage".getBytes(StandardCharsets.UTF_8), value);

@@ -344,12 +344,10 @@ public final class GenerationEngine implements AutoCloseable {
   }
 
   private void start(Sample s, Instant now) {
-    int label = s.task.label();
-    if (label != FieldModel.NO_LABEL && label >= model.classes().size()) {
-      // Checked here, not in the forward pass, so a bad label fails its own sample and not its batch-mates.
-      finish(s, result(s, SampleStatus.FAILED, null, model.classes().isEmpty()
-          ? model.name() + " is unconditional: it takes no class (got class " + label + ")"
-          : "class " + label + " is not one of " + model.name() + "'s " + model.classes().size() + " classes", now));
+    // Checked here, not in the forward pass, so a bad label fails its own sample and not its batch-mates.
+    String problem = FieldModel.labelProblem(model, s.task.label());
+    if (problem != null) {
+      finish(s, result(s, SampleStatus.FAILED, null, problem, now));
       return;
     }
     try {

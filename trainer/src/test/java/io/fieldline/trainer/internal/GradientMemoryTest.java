@@ -1,7 +1,6 @@
 package io.fieldline.trainer.internal;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.Device;
 import ai.djl.engine.Engine;
@@ -24,6 +23,8 @@ import org.junit.jupiter.api.Test;
  * runs saw NaN gradients and runs that did not repeat).
  */
 class GradientMemoryTest {
+  private static volatile Object kept;
+
   private static List<float[]> gradients(FieldNet net, NDManager manager, boolean collectGarbage) throws Exception {
     Random r = new Random(4);
     int n = net.config().shape().size();
@@ -46,7 +47,7 @@ class GradientMemoryTest {
           for (int i = 0; i < churn.length; i++) {
             churn[i] = new byte[4096]; // and reuse freed native memory
           }
-          assertTrue(churn[1999].length > 0);
+          kept = churn; // kept reachable, so the allocation is not optimised away
         }
         collector.backward(loss);
       }
