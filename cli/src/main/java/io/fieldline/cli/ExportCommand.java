@@ -5,7 +5,7 @@ import io.fieldline.trainer.BundleExporter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
@@ -19,29 +19,17 @@ final class ExportCommand implements Callable<Integer> {
   @Spec
   CommandSpec spec;
 
-  // Not mixinStandardHelpOptions: its --version would clash with the model version below, and picocli then drops
-  // both of its options, --help included.
-  @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help message and exit.")
-  boolean help;
+  @Mixin
+  BundleTarget target;
 
   @Parameters(index = "0", paramLabel = "RUN_DIR", description = "A training run directory (fieldline train --out).")
   Path run;
 
-  @Option(names = {"-o", "--out"}, paramLabel = "MODEL_DIR", required = true, description = "The bundle directory.")
-  Path out;
-
-  @Option(names = "--name", paramLabel = "NAME", description = "Model name. Default: the bundle directory's name.")
-  String name;
-
-  @Option(names = "--version", paramLabel = "V", defaultValue = "1", description = "Model version. Default: 1.")
-  String version;
-
   @Override
   public Integer call() throws Exception {
-    String modelName = name != null ? name : out.toAbsolutePath().getFileName().toString();
-    ModelBundle bundle = BundleExporter.export(run, out, modelName, version);
+    ModelBundle bundle = BundleExporter.export(run, target.out, target.modelName(), target.version);
     spec.commandLine().getOut().printf("exported %s@%s (%s, %s) to %s%n", bundle.name(), bundle.version(),
-        bundle.kind(), bundle.physics().describe(), out);
+        bundle.kind(), bundle.physics().describe(), target.out);
     spec.commandLine().getOut().flush();
     return 0;
   }

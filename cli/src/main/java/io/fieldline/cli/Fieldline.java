@@ -14,7 +14,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "fieldline", mixinStandardHelpOptions = true, versionProvider = Fieldline.Version.class,
     description = "Poisson Flow generative models (PFGM, PFGM++): generate images, train and export field networks.",
-    subcommands = {DemoCommand.class, ServeCommand.class, SubmitCommand.class, CancelCommand.class, SchemasCommand.class, EncodeCommand.class, InterpolateCommand.class, GenerateCommand.class, TrainCommand.class, ExportCommand.class, EvalCommand.class,
+    subcommands = {DemoCommand.class, ServeCommand.class, SubmitCommand.class, CancelCommand.class, SchemasCommand.class, EncodeCommand.class, InterpolateCommand.class, GenerateCommand.class, TrainCommand.class, ExportCommand.class, QuantizeCommand.class, EvalCommand.class,
         ClassifierCommand.class,
         CommandLine.HelpCommand.class})
 public final class Fieldline implements Runnable {

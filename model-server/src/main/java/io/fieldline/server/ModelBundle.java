@@ -43,14 +43,61 @@ import java.util.HexFormat;
  * @param classes class names in label order of a class-conditional network (field.onnx then has a third input,
  *     {@code label} int64 [batch], where index {@code classes.size()} means "no label"); null or absent for an
  *     unconditional one
+ * @param precision the network's arithmetic: {@code fp32} (also when absent) or {@code int8} (a QDQ network made by
+ *     {@code fieldline quantize}); informative, ONNX Runtime reads the graph as it is
+ * @param rowsPerCall rows in every ONNX Runtime call (see {@link #rowsPerCall()}); absent means
+ *     {@link #DEFAULT_ROWS_PER_CALL}
  */
 public record ModelBundle(String format, String name, String version, String kind, ImageShape shape,
     @SerializedName("physics") JsonObject physicsJson, JsonObject network, JsonObject training, String weightsSha256,
-    JsonObject sampler, java.util.List<String> classes) {
+    JsonObject sampler, java.util.List<String> classes, String precision,
+    @SerializedName("rowsPerCall") Integer rowsPerCallJson) {
   /** An unconditional bundle. */
   public ModelBundle(String format, String name, String version, String kind, ImageShape shape, JsonObject physicsJson,
       JsonObject network, JsonObject training, String weightsSha256, JsonObject sampler) {
     this(format, name, version, kind, shape, physicsJson, network, training, weightsSha256, sampler, null);
+  }
+
+  /** A float32 bundle with the default rows per call. */
+  public ModelBundle(String format, String name, String version, String kind, ImageShape shape, JsonObject physicsJson,
+      JsonObject network, JsonObject training, String weightsSha256, JsonObject sampler,
+      java.util.List<String> classes) {
+    this(format, name, version, kind, shape, physicsJson, network, training, weightsSha256, sampler, classes, null,
+        null);
+  }
+
+  /**
+   * Rows per call ONNX Runtime gets for the float32 networks the exporter writes: where the forward rate per row
+   * peaks on CPU (docs/BENCHMARKS.md).
+   */
+  public static final int DEFAULT_ROWS_PER_CALL = 16;
+  /** The largest rows per call a bundle may ask for. */
+  public static final int MAX_ROWS_PER_CALL = 1024;
+
+  /**
+   * Rows in every ONNX Runtime call of this network ({@link #DEFAULT_ROWS_PER_CALL} unless model.json says). Fixed
+   * by the bundle rather than measured at load, because it is part of an image's identity: ONNX Runtime's CPU kernels
+   * block by batch size, so the same row's output bits differ between calls of different sizes.
+   */
+  public int rowsPerCall() {
+    return rowsPerCallJson == null ? DEFAULT_ROWS_PER_CALL : rowsPerCallJson;
+  }
+
+  /** The network's precision: {@code fp32} or {@code int8}. */
+  public String precisionOrDefault() {
+    return precision == null ? "fp32" : precision;
+  }
+
+  /**
+   * This bundle as another network: a new name, version, weights hash, precision and rows per call, with a note
+   * added to the network description (the physics, shape, classes, training and preset are kept).
+   */
+  public ModelBundle asDerived(String newName, String newVersion, String sha256, String newPrecision, int rows,
+      String networkNote) {
+    JsonObject net = network == null ? new JsonObject() : network.deepCopy();
+    net.addProperty("derived", networkNote);
+    return new ModelBundle(format, newName, newVersion, kind, shape, physicsJson, net, training, sha256, sampler,
+        classes, newPrecision, rows);
   }
 
   /** The class names (empty for an unconditional model). */
@@ -141,7 +188,7 @@ public record ModelBundle(String format, String name, String version, String kin
       o.addProperty("steps", preset.steps());
     }
     return new ModelBundle(format, name, version, kind, shape, physicsJson, network, training, weightsSha256, o,
-        classes);
+        classes, precision, rowsPerCallJson);
   }
 
   /** Writes model.json into a directory. */
@@ -197,6 +244,13 @@ public record ModelBundle(String format, String name, String version, String kin
         || new java.util.HashSet<>(bundle.classes).size() != bundle.classes.size()
         || bundle.classes.stream().anyMatch(c -> c == null || c.isBlank()))) {
       throw new ModelException(meta + " lists classes that are empty, blank or repeated: " + bundle.classes);
+    }
+    if (bundle.precision != null && !bundle.precision.equals("fp32") && !bundle.precision.equals("int8")) {
+      throw new ModelException(meta + " has unknown precision '" + bundle.precision + "' (expected fp32 or int8)");
+    }
+    if (bundle.rowsPerCallJson != null && (bundle.rowsPerCallJson < 1 || bundle.rowsPerCallJson > MAX_ROWS_PER_CALL)) {
+      throw new ModelException(meta + " has rowsPerCall " + bundle.rowsPerCallJson + " (expected 1.."
+          + MAX_ROWS_PER_CALL + ")");
     }
     return bundle;
   }

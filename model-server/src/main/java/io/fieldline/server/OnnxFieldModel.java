@@ -27,7 +27,7 @@ import java.util.Locale;
  * The GPU providers need ONNX Runtime's GPU build on the classpath and an NVIDIA GPU; without them loading fails
  * with a {@link ModelException} that says so. One predictor per instance: call {@link #evaluate} from one thread
  * (the engine's device thread). Rows are copied to float32 and back, and go to ONNX Runtime in calls of exactly
- * {@link #ROWS_PER_CALL} rows, so a row's output is bitwise the same whatever it is batched with.
+ * {@link #rowsPerCall()} rows, so a row's output is bitwise the same whatever it is batched with.
  */
 public final class OnnxFieldModel implements FieldModel {
   private final ModelBundle bundle;
@@ -38,6 +38,7 @@ public final class OnnxFieldModel implements FieldModel {
   private final int n;
   private final int outDim;
   private final java.util.List<String> classes;
+  private final int rowsPerCall;
 
   private OnnxFieldModel(ModelBundle bundle, ZooModel<NDList, NDList> model) {
     this.bundle = bundle;
@@ -48,6 +49,7 @@ public final class OnnxFieldModel implements FieldModel {
     this.n = physics.dimension();
     this.outDim = physics.outputDimension();
     this.classes = bundle.classNames();
+    this.rowsPerCall = bundle.rowsPerCall();
   }
 
   /** Loads and verifies a bundle directory onto a device ({@code cpu}, {@code cuda[:N]}, {@code tensorrt[:N]}). */
@@ -114,13 +116,19 @@ public final class OnnxFieldModel implements FieldModel {
   }
 
   /**
-   * Rows per ONNX Runtime call. Every call has exactly this many rows (the last chunk padded), because ONNX Runtime's
-   * CPU kernels pick their blocking by batch size: a row's output bits differ between a call of 1 row and one of 16
-   * (measured: 2,318 of 12,544 values), while at a fixed size they depend neither on the row's position nor on its
-   * batch-mates. A fixed size therefore makes an image independent of what it was batched with. 16 is also where the
-   * forward rate per row peaks on CPU (docs/BENCHMARKS.md).
+   * Rows per ONNX Runtime call of the float32 networks the exporter writes; a bundle may name its own
+   * ({@link ModelBundle#rowsPerCall()}, e.g. an int8 network). Every call has exactly {@link #rowsPerCall()} rows (the
+   * last chunk padded), because ONNX Runtime's CPU kernels pick their blocking by batch size: a row's output bits
+   * differ between a call of 1 row and one of 16 (measured: 2,318 of 12,544 values), while at a fixed size they
+   * depend neither on the row's position nor on its batch-mates. A fixed size therefore makes an image independent of
+   * what it was batched with. 16 is also where the float forward rate per row peaks on CPU (docs/BENCHMARKS.md).
    */
-  public static final int ROWS_PER_CALL = 16;
+  public static final int ROWS_PER_CALL = ModelBundle.DEFAULT_ROWS_PER_CALL;
+
+  /** Rows in every ONNX Runtime call of this network (the bundle's, see {@link ModelBundle#rowsPerCall()}). */
+  public int rowsPerCall() {
+    return rowsPerCall;
+  }
 
   @Override
   public java.util.List<String> classes() {
@@ -141,11 +149,11 @@ public final class OnnxFieldModel implements FieldModel {
     if (labels != null) {
       FieldModel.checkLabels(this, labels, count);
     }
-    float[] flat = new float[ROWS_PER_CALL * n];
-    float[] c = new float[ROWS_PER_CALL];
-    long[] l = new long[ROWS_PER_CALL];
-    for (int start = 0; start < count; start += ROWS_PER_CALL) {
-      int rows = Math.min(ROWS_PER_CALL, count - start);
+    float[] flat = new float[rowsPerCall * n];
+    float[] c = new float[rowsPerCall];
+    long[] l = new long[rowsPerCall];
+    for (int start = 0; start < count; start += rowsPerCall) {
+      int rows = Math.min(rowsPerCall, count - start);
       java.util.Arrays.fill(flat, rows * n, flat.length, 0f); // padding rows: a zero image at cond 1, no label
       java.util.Arrays.fill(c, rows, c.length, 1f);
       java.util.Arrays.fill(l, classes.size());
@@ -160,13 +168,13 @@ public final class OnnxFieldModel implements FieldModel {
         }
       }
       try (NDManager manager = model.getNDManager().newSubManager()) {
-        NDArray xs = manager.create(flat, new Shape(ROWS_PER_CALL, n));
+        NDArray xs = manager.create(flat, new Shape(rowsPerCall, n));
         xs.setName("x");
-        NDArray cs = manager.create(c, new Shape(ROWS_PER_CALL));
+        NDArray cs = manager.create(c, new Shape(rowsPerCall));
         cs.setName("cond");
         NDList inputs = new NDList(xs, cs);
         if (!classes.isEmpty()) {
-          NDArray ls = manager.create(l, new Shape(ROWS_PER_CALL));
+          NDArray ls = manager.create(l, new Shape(rowsPerCall));
           ls.setName("label");
           inputs.add(ls);
         }

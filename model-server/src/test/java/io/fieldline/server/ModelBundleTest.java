@@ -51,4 +51,30 @@ class ModelBundleTest {
     ModelException e = assertThrows(ModelException.class, () -> ModelBundle.read(dir));
     assertTrue(e.getMessage().contains("invalid sampler preset") && e.getMessage().contains("steps"), e.getMessage());
   }
+
+  @Test
+  void shouldReadPrecisionAndRowsPerCallAndDefaultThemForOlderBundles() throws Exception {
+    ModelBundle plain = bundle(null);
+    plain.write(dir);
+    assertEquals("fp32", ModelBundle.read(dir).precisionOrDefault());
+    assertEquals(ModelBundle.DEFAULT_ROWS_PER_CALL, ModelBundle.read(dir).rowsPerCall());
+    ModelBundle derived = plain.asDerived("m-int8", "2", plain.weightsSha256(), "int8", 32, "a note");
+    derived.withSampler(SamplerSettings.fixed(Solver.HEUN, 9)).write(dir);
+    ModelBundle read = ModelBundle.read(dir);
+    assertEquals("int8", read.precision());
+    assertEquals(32, read.rowsPerCall(), "the preset rewrite keeps rows per call");
+    assertEquals("m-int8@2", read.name() + "@" + read.version());
+    assertEquals("a note", read.network().get("derived").getAsString());
+  }
+
+  @Test
+  void shouldRefuseAnUnknownPrecisionAndRowsPerCallOutOfRange() throws Exception {
+    ModelBundle plain = bundle(null);
+    plain.asDerived("m", "1", plain.weightsSha256(), "int4", 16, "").write(dir);
+    ModelException precision = assertThrows(ModelException.class, () -> ModelBundle.read(dir));
+    assertTrue(precision.getMessage().contains("precision 'int4'"), precision.getMessage());
+    plain.asDerived("m", "1", plain.weightsSha256(), "int8", 0, "").write(dir);
+    ModelException rows = assertThrows(ModelException.class, () -> ModelBundle.read(dir));
+    assertTrue(rows.getMessage().contains("rowsPerCall 0"), rows.getMessage());
+  }
 }
