@@ -58,7 +58,7 @@ final class DemoCommand implements Callable<Integer> {
   Path out;
 
   @Option(names = "--model", paramLabel = "NAME", defaultValue = Fieldline.BUNDLED_MODEL, description = "The model "
-      + "to ask for: a bundle name under --models-dir (the bundled PFGM++ Fashion-MNIST network by default), or "
+      + "to ask for: a bundle name under --models-dir (the bundled int8 PFGM++ Fashion-MNIST network by default), or "
       + "fashion-mnist-exact (the exact field of 256 Fashion-MNIST images, no network). Default: ${DEFAULT-VALUE}.")
   String model;
 

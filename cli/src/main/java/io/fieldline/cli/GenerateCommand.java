@@ -64,7 +64,7 @@ final class GenerateCommand implements Callable<Integer> {
       defaultValue = Fieldline.MODELS_DIR + "/" + Fieldline.BUNDLED_MODEL,
       description = {"The model: a model bundle directory, exact:fashion-mnist (the exact field of Fashion-MNIST "
           + "training images, from Debian's dataset-fashion-mnist) or exact:<IDX file or image folder>.",
-          "Default: the bundled PFGM++ Fashion-MNIST network, models/" + Fieldline.BUNDLED_MODEL + " of the checkout "
+          "Default: the bundled int8 PFGM++ Fashion-MNIST network, models/" + Fieldline.BUNDLED_MODEL + " of the checkout "
               + "that ./fieldline runs from (else of the working directory)."})
   String model;
 

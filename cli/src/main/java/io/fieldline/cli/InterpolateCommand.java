@@ -36,8 +36,9 @@ final class InterpolateCommand implements Callable<Integer> {
   CommandSpec spec;
 
   @Option(names = {"-m", "--model"}, paramLabel = "SPEC",
-      defaultValue = Fieldline.MODELS_DIR + "/" + Fieldline.BUNDLED_MODEL,
-      description = "A model bundle directory or exact:<data>. Default: the bundled default model.")
+      defaultValue = Fieldline.MODELS_DIR + "/" + Fieldline.BUNDLED_FLOAT_MODEL,
+      description = "A model bundle directory or exact:<data>. Default: the bundled float32 PFGM++ network (the "
+          + "inversion wants the smooth float field).")
   String model;
 
   @Option(names = "--from", paramLabel = "SEED:INDEX|IMAGE", required = true, description = "The first end.")
