@@ -79,21 +79,8 @@ class RegistryOutageIT {
           request.put(f.name(), org.apache.avro.generic.GenericData.get().deepCopy(f.schema(), base.get(f.name())));
         }
         request.put("tenant", "acme");
-        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
-        bytes.write(0);
-        bytes.writeBytes(java.nio.ByteBuffer.allocate(4).putInt(newId).array());
-        org.apache.avro.io.BinaryEncoder encoder = org.apache.avro.io.EncoderFactory.get()
-            .directBinaryEncoder(bytes, null);
-        new org.apache.avro.generic.GenericDatumWriter<org.apache.avro.generic.GenericRecord>(newer)
-            .write(request, encoder);
-        encoder.flush();
         proxy.down();
-        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(
-            ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()), new ByteArraySerializer(),
-            new ByteArraySerializer())) {
-          producer.send(new ProducerRecord<>(topics.requests(), "in-outage".getBytes(StandardCharsets.UTF_8),
-              bytes.toByteArray())).get();
-        }
+        sendRaw(kafka, topics.requests(), "in-outage", wire(newId, request));
         Thread.sleep(10_000); // serve retries meanwhile
         assertTrue(serve.isAlive(), serve.log());
         proxy.up();
@@ -127,7 +114,23 @@ class RegistryOutageIT {
             StandardCharsets.UTF_8);
         assertTrue(metrics.contains("fieldline_registry_retries_total"), "the retries are counted");
 
-        // 3. submit during an outage: it says what it waits for, and goes on when the registry is back.
+        // 3. A cancel on a newer CancelRequest schema, new to serve, sent while the registry is down: the global
+        // store's thread (which Kafka Streams cannot replace) waits for the registry instead of stopping serve.
+        org.apache.avro.Schema newerCancel = new org.apache.avro.Schema.Parser().parse(
+            io.fieldline.schemas.CancelRequest.getClassSchema().toString().replace("{\"name\":\"reason\"",
+                "{\"name\":\"operator\",\"type\":[\"null\",\"string\"],\"default\":null},{\"name\":\"reason\""));
+        int cancelId = direct.register(topics.control() + "-value", newerCancel);
+        org.apache.avro.generic.GenericRecord cancel = new org.apache.avro.generic.GenericData.Record(newerCancel);
+        cancel.put("requestId", "never-sent");
+        cancel.put("operator", "ops");
+        cancel.put("reason", "outage test");
+        proxy.down();
+        sendRaw(kafka, topics.control(), "never-sent", wire(cancelId, cancel));
+        Thread.sleep(12_000); // over twice the per-record block of a stream thread
+        assertTrue(serve.isAlive(), "the global thread waits for the registry: " + serve.log());
+        proxy.up();
+
+        // 4. submit during an outage: it says what it waits for, and goes on when the registry is back.
         proxy.down();
         Path submitLog = dir.resolve("submit.log");
         Process submit = new ProcessBuilder(ServeProcess.cli(List.of(), "submit", "--bootstrap-servers",
@@ -150,6 +153,26 @@ class RegistryOutageIT {
           serve.kill();
         }
       }
+    }
+  }
+
+  /** A record in the registry's wire format: magic byte 0, the schema id, the Avro binary body. */
+  private static byte[] wire(int schemaId, org.apache.avro.generic.GenericRecord record) throws Exception {
+    java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+    bytes.write(0);
+    bytes.writeBytes(java.nio.ByteBuffer.allocate(4).putInt(schemaId).array());
+    org.apache.avro.io.BinaryEncoder encoder = org.apache.avro.io.EncoderFactory.get().directBinaryEncoder(bytes, null);
+    new org.apache.avro.generic.GenericDatumWriter<org.apache.avro.generic.GenericRecord>(record.getSchema())
+        .write(record, encoder);
+    encoder.flush();
+    return bytes.toByteArray();
+  }
+
+  private static void sendRaw(LocalKafka kafka, String topic, String key, byte[] value) throws Exception {
+    try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(
+        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()), new ByteArraySerializer(),
+        new ByteArraySerializer())) {
+      producer.send(new ProducerRecord<>(topic, key.getBytes(StandardCharsets.UTF_8), value)).get();
     }
   }
 

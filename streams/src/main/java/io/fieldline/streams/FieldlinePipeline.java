@@ -166,10 +166,11 @@ public final class FieldlinePipeline implements AutoCloseable {
     t.addGlobalStore(Stores.timestampedKeyValueStoreBuilder(
             Stores.persistentTimestampedKeyValueStore(GeneratorProcessor.CANCELLATIONS_STORE), Serdes.String(),
             new BinarySerde<>(CancelRequest.class)).withLoggingDisabled(), "control", Serdes.String().deserializer(),
-        cancelSerde.deserializer(), topics.control(), "cancellations", () -> new CancellationUpdater(cancellationsSeen));
+        outage.patient(cancelSerde.deserializer()), topics.control(), "cancellations", () -> new CancellationUpdater(cancellationsSeen));
     t.addGlobalStore(Stores.keyValueStoreBuilder(
             Stores.persistentKeyValueStore(StatusLedgerUpdater.OPEN_REQUESTS_STORE), Serdes.String(), statusSerde)
-            .withLoggingDisabled(), "status-source", Serdes.String().deserializer(), statusSerde.deserializer(),
+            .withLoggingDisabled(), "status-source", Serdes.String().deserializer(),
+        outage.patient(statusSerde.deserializer()),
         topics.status(), "open-requests", () -> new StatusLedgerUpdater(ledger));
     return t;
   }

@@ -48,6 +48,32 @@ public final class RegistryOutage {
    * @throws RegistryUnavailableException when the registry is still unavailable after that
    */
   public <T> T call(Supplier<T> action) {
+    return callFor(blockPerRecord, action);
+  }
+
+  /**
+   * A deserializer that waits out a registry outage for the whole {@code maxWait} on its calling thread, for the
+   * global stores (cancellations, statuses). Kafka Streams cannot replace its global thread the way it replaces a
+   * stream thread, so the back-off-then-replace cycle of {@link #call} would stop the client at the first outage that
+   * meets a schema id new to this instance; the global consumer is in no group, so blocking it breaks no poll
+   * deadline. A record that is bad (anything but an unavailable registry) fails at once, as before.
+   */
+  public <T> org.apache.kafka.common.serialization.Deserializer<T> patient(
+      org.apache.kafka.common.serialization.Deserializer<T> inner) {
+    return new org.apache.kafka.common.serialization.Deserializer<>() {
+      @Override
+      public T deserialize(String topic, byte[] data) {
+        return callFor(maxWait, () -> inner.deserialize(topic, data));
+      }
+
+      @Override
+      public void close() {
+        inner.close();
+      }
+    };
+  }
+
+  private <T> T callFor(Duration limit, Supplier<T> action) {
     Instant start = clock.instant();
     long backoff = FIRST_BACKOFF_MS;
     waiting.incrementAndGet();
@@ -64,7 +90,7 @@ public final class RegistryOutage {
             LOG.log(System.Logger.Level.WARNING, "schema registry unavailable; waiting for it (the record is not "
                 + "rejected; giving up after " + maxWait + "): " + e.getMessage());
           }
-          if (Duration.between(start, now).compareTo(blockPerRecord) >= 0) {
+          if (Duration.between(start, now).compareTo(limit) >= 0) {
             throw e;
           }
           retries.increment();

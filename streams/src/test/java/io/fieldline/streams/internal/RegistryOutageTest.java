@@ -59,4 +59,35 @@ class RegistryOutageTest {
     assertFalse(new RegistryOutage(clock, d -> { }, Duration.ZERO, Duration.ofMinutes(10))
         .shouldRetry(new IllegalStateException("a bug")), "anything else stops as before");
   }
+
+  @Test
+  void shouldLetAGlobalStoreDeserializerWaitTheWholeOutageButNotForABadRecord() {
+    int[] calls = {0};
+    org.apache.kafka.common.serialization.Deserializer<String> patient = outage.patient((topic, data) -> {
+      if (++calls[0] < 20) {
+        throw down(); // about 80 s of outage: past the 30 s a stream thread blocks, within the 10 minutes
+      }
+      return topic + ":" + new String(data, java.nio.charset.StandardCharsets.UTF_8);
+    });
+    assertEquals("control:cancel", patient.deserialize("control", "cancel".getBytes(
+        java.nio.charset.StandardCharsets.UTF_8)));
+    Duration slept = sleeps.stream().reduce(Duration.ZERO, Duration::plus);
+    assertTrue(slept.compareTo(Duration.ofSeconds(30)) > 0, "waited past the per-record block: " + slept);
+
+    sleeps.clear();
+    org.apache.kafka.common.serialization.Deserializer<String> neverBack = outage.patient((topic, data) -> {
+      throw down();
+    });
+    assertThrows(RegistryUnavailableException.class, () -> neverBack.deserialize("control", new byte[1]));
+    slept = sleeps.stream().reduce(Duration.ZERO, Duration::plus);
+    assertTrue(slept.compareTo(Duration.ofMinutes(10)) >= 0 && slept.compareTo(Duration.ofMinutes(10).plusSeconds(6))
+        < 0, "gave up after the whole wait, loudly: " + slept);
+
+    sleeps.clear();
+    org.apache.kafka.common.serialization.Deserializer<String> bad = outage.patient((topic, data) -> {
+      throw new IllegalArgumentException("not Avro");
+    });
+    assertThrows(IllegalArgumentException.class, () -> bad.deserialize("control", new byte[1]));
+    assertTrue(sleeps.isEmpty(), "a bad record is not retried");
+  }
 }
