@@ -51,11 +51,13 @@ class RegistryOutageIT {
       String viaProxy = registry.confluentUrl().replace(":" + URI.create(registry.confluentUrl()).getPort() + "/",
           ":" + proxy.port() + "/");
       // 1. serve starts while the registry is unreachable: it waits and says so, then serves once it is back.
+      long outageStart = System.nanoTime();
       ServeProcess serve = new ServeProcess(kafka.bootstrapServers(), viaProxy, data, 8, "out.", "outage-it",
           dir.resolve("state"), dir.resolve("serve.log")).start();
       try {
         waitFor(() -> serve.log().contains("waiting for the schema registry"), Duration.ofSeconds(60), serve);
-        Thread.sleep(5_000);
+        // The case: the registry comes up 20 s after serve started.
+        Thread.sleep(Math.max(0, 20_000 - (System.nanoTime() - outageStart) / 1_000_000));
         assertTrue(serve.isAlive(), "serve waits for the registry instead of exiting: " + serve.log());
         java.net.HttpURLConnection ready = (java.net.HttpURLConnection) URI.create(serve.metricsUrl()
             .replace("/metrics", "/ready")).toURL().openConnection();
