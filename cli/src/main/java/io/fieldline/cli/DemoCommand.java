@@ -97,8 +97,7 @@ final class DemoCommand implements Callable<Integer> {
     PrintWriter stdout = spec.commandLine().getOut();
     int engines = ModelLoader.workersFor(deviceOption.device, workers);
     ModelCatalog.Builder catalogBuilder = ModelCatalog.builder().optAlias("fashion-mnist-exact",
-        ModelLoader.DEFAULT_MODEL).optLoader(ModelLoader.builder().optEngines(engines)
-        .optDevice(deviceOption.device).build());
+        ModelLoader.DEFAULT_MODEL).optLoader(deviceOption.applyTo(ModelLoader.builder().optEngines(engines)).build());
     if (Files.isDirectory(modelsDir)) {
       catalogBuilder.optModelsDir(modelsDir);
     }

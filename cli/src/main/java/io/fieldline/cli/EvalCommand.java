@@ -136,7 +136,7 @@ final class EvalCommand implements Callable<Integer> {
     }
     PrintWriter out = spec.commandLine().getOut();
     int engines = ModelLoader.workersFor(deviceOption.device, workers);
-    List<FieldModel> copies = ModelLoader.builder().optEngines(engines).optDevice(deviceOption.device).build()
+    List<FieldModel> copies = deviceOption.applyTo(ModelLoader.builder().optEngines(engines)).build()
         .loadCopies(model, engines);
     FieldModel field = copies.get(0);
     try (Classifier features = Classifier.load(classifier)) {

@@ -160,7 +160,7 @@ final class GenerateCommand implements Callable<Integer> {
     if (total > MAX_IMAGES) {
       throw new Fieldline.UsageException("--seeds x --indices asks for " + total + " images; the limit is " + MAX_IMAGES);
     }
-    ModelLoader.Builder loader = ModelLoader.builder().optExactSize(exactSize).optDevice(deviceOption.device);
+    ModelLoader.Builder loader = deviceOption.applyTo(ModelLoader.builder().optExactSize(exactSize));
     switch (kind.toLowerCase(Locale.ROOT)) {
       case "pfgm":
         break;

@@ -227,7 +227,7 @@ final class ServeCommand implements Callable<Integer> {
           stdout.println("models: " + message); // a new version ready, or one that failed and is not served
           stdout.flush();
         })
-        .optLoader(ModelLoader.builder().optExactSize(exactSize).optDevice(device)
+        .optLoader(deviceOption.applyTo(ModelLoader.builder().optExactSize(exactSize))
             .optEngines(engines).build());
     if (Files.isDirectory(modelsDir)) {
       catalogBuilder.optModelsDir(modelsDir);
@@ -311,7 +311,9 @@ final class ServeCommand implements Callable<Integer> {
             Runtime.getRuntime().halt(clean ? 0 : 1);
           }, "fieldline-shutdown"));
           stdout.printf("serving %s on %s (registry %s, device %s, %d engine%s per model, batch %d)%n",
-              prefix + "requests", bootstrap, io.fieldline.streams.Secrets.maskUrl(registry), device, engines,
+              prefix + "requests", bootstrap, io.fieldline.streams.Secrets.maskUrl(registry),
+              device + (device.startsWith("cpu") ? "" : " (" + String.join(" -> ",
+                  io.fieldline.server.ExecutionDevice.parse(device, deviceOption.trtCache).providers()) + ")"), engines,
               engines == 1 ? "" : "s", batch);
           stdout.flush();
           long last = -1;

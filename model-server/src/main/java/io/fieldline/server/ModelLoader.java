@@ -44,7 +44,7 @@ public final class ModelLoader {
   private final boolean pfgmpp;
   private final double augmentedDimensions;
   private final int channels;
-  private final String device;
+  private final ExecutionDevice device;
   private final int threadsPerModel;
 
   private ModelLoader(Builder b) {
@@ -53,7 +53,7 @@ public final class ModelLoader {
     this.pfgmpp = b.pfgmpp;
     this.augmentedDimensions = b.augmentedDimensions;
     this.channels = b.channels;
-    this.device = b.device;
+    this.device = ExecutionDevice.parse(b.device, b.tensorRtCache);
   }
 
   /**
@@ -184,6 +184,7 @@ public final class ModelLoader {
     private double augmentedDimensions = 128;
     private int channels = 1;
     private String device = "cpu";
+    private Path tensorRtCache;
     private int threadsPerModel;
 
     private Builder() {}
@@ -211,6 +212,15 @@ public final class ModelLoader {
     /** The device bundles run on: {@code cpu} (default), {@code cuda[:N]} or {@code tensorrt[:N]}. */
     public Builder optDevice(String device) {
       this.device = Objects.requireNonNull(device, "device");
+      return this;
+    }
+
+    /**
+     * TensorRT's engine cache directory (created on first load): engines built for a network are saved there and
+     * reused by the next start on the same GPU. For {@code tensorrt} devices only; null (default) means no cache.
+     */
+    public Builder optTensorRtCache(Path tensorRtCache) {
+      this.tensorRtCache = tensorRtCache;
       return this;
     }
 
@@ -242,6 +252,11 @@ public final class ModelLoader {
       return this;
     }
 
+    /**
+     * Builds the loader.
+     *
+     * @throws ModelException when the device cannot be parsed or a TensorRT cache is given for another device
+     */
     public ModelLoader build() {
       return new ModelLoader(this);
     }

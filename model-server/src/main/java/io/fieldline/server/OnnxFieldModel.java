@@ -7,9 +7,10 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.repository.zoo.Criteria;
-import ai.djl.repository.zoo.ModelNotFoundException;
-import ai.djl.repository.zoo.ZooModel;
+import ai.djl.Model;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import ai.onnxruntime.providers.OrtTensorRTProviderOptions;
 import ai.djl.translate.NoopTranslator;
 import ai.djl.translate.TranslateException;
 import io.fieldline.core.FieldModel;
@@ -18,7 +19,8 @@ import io.fieldline.core.Physics;
 import io.fieldline.core.SamplerSettings;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.Locale;
+import java.util.HashMap;
+import java.util.Map;
 
 /**
  * A trained field network from a {@link ModelBundle}, run by DJL's ONNX Runtime engine.
@@ -33,19 +35,22 @@ public final class OnnxFieldModel implements FieldModel {
   private final ModelBundle bundle;
   private final Physics physics;
   private final String name;
-  private final ZooModel<NDList, NDList> model;
+  private final Model model;
+  /** Session options this instance made (TensorRT's), closed with it; null when DJL's own were used. */
+  private final OrtSession.SessionOptions ownOptions;
   private final Predictor<NDList, NDList> predictor;
   private final int n;
   private final int outDim;
   private final java.util.List<String> classes;
   private final int rowsPerCall;
 
-  private OnnxFieldModel(ModelBundle bundle, ZooModel<NDList, NDList> model) {
+  private OnnxFieldModel(ModelBundle bundle, Model model, OrtSession.SessionOptions ownOptions) {
+    this.ownOptions = ownOptions;
     this.bundle = bundle;
     this.physics = bundle.physics();
     this.name = bundle.name() + "@" + bundle.version();
     this.model = model;
-    this.predictor = model.newPredictor();
+    this.predictor = model.newPredictor(new NoopTranslator());
     this.n = physics.dimension();
     this.outDim = physics.outputDimension();
     this.classes = bundle.classNames();
@@ -62,31 +67,51 @@ public final class OnnxFieldModel implements FieldModel {
    * CPU (0: ONNX Runtime's default, one per core; 1 for one of several engines that each own a core).
    */
   public static OnnxFieldModel load(Path dir, String device, int intraOpThreads) {
+    return load(dir, ExecutionDevice.parse(device, null), intraOpThreads);
+  }
+
+  /**
+   * Loads and verifies a bundle directory onto a device (see {@link ExecutionDevice} for its execution providers).
+   *
+   * @throws ModelException when the bundle is not valid, or the device's provider is missing from this build of ONNX
+   *     Runtime or finds no GPU (the message says which)
+   */
+  public static OnnxFieldModel load(Path dir, ExecutionDevice device, int intraOpThreads) {
     ModelBundle bundle = ModelBundle.read(dir);
-    Criteria.Builder<NDList, NDList> criteria = Criteria.builder().setTypes(NDList.class, NDList.class)
-        .optModelPath(dir.resolve(ModelBundle.WEIGHTS)).optEngine("OnnxRuntime")
-        .optTranslator(new NoopTranslator());
+    Map<String, Object> options = new HashMap<>();
     if (intraOpThreads > 0) {
-      criteria.optOption("intraOpNumThreads", Integer.toString(intraOpThreads));
+      options.put("intraOpNumThreads", Integer.toString(intraOpThreads));
     }
-    String d = device == null ? "cpu" : device.toLowerCase(Locale.ROOT);
-    int gpu = d.contains(":") ? Integer.parseInt(d.substring(d.indexOf(':') + 1)) : 0;
-    if (d.startsWith("cpu")) {
-      criteria.optDevice(Device.cpu());
-    } else if (d.startsWith("cuda")) {
-      criteria.optDevice(Device.gpu(gpu));
-    } else if (d.startsWith("tensorrt")) {
-      criteria.optDevice(Device.gpu(gpu)).optOption("ortDevice", "TensorRT");
-    } else {
-      throw new ModelException("unknown device '" + device + "' (expected cpu, cuda[:N] or tensorrt[:N])");
-    }
+    OrtSession.SessionOptions tensorRt = null;
+    Model model = Model.newInstance(bundle.name(), device.isGpu() ? Device.gpu(device.gpu()) : Device.cpu(),
+        "OnnxRuntime");
     try {
-      return new OnnxFieldModel(bundle, criteria.build().loadModel());
-    } catch (ModelNotFoundException | MalformedModelException | IOException | RuntimeException e) {
-      String hint = d.startsWith("cpu") ? "" : " (the " + d + " execution provider needs ONNX Runtime's GPU build "
-          + "(com.microsoft.onnxruntime:onnxruntime_gpu) and an NVIDIA GPU; this one may lack either)";
-      throw new ModelException("cannot load " + dir.resolve(ModelBundle.WEIGHTS) + " on " + d + ": " + e.getMessage()
-          + hint, e);
+      if (device.kind().equals("tensorrt")) {
+        // Our own session options carry TensorRT with its cache settings; DJL then appends CUDA for a GPU device, so
+        // nodes TensorRT does not take run on CUDA, and the CPU remains ONNX Runtime's last resort.
+        tensorRt = new OrtSession.SessionOptions();
+        if (device.tensorRtCache() != null) {
+          java.nio.file.Files.createDirectories(device.tensorRtCache());
+        }
+        try (OrtTensorRTProviderOptions trt = new OrtTensorRTProviderOptions(device.gpu())) {
+          for (Map.Entry<String, String> e : device.tensorRtOptions().entrySet()) {
+            trt.add(e.getKey(), e.getValue());
+          }
+          tensorRt.addTensorrt(trt);
+        }
+        options.put("sessionOptions", tensorRt);
+      }
+      model.load(dir.resolve(ModelBundle.WEIGHTS), null, options);
+      return new OnnxFieldModel(bundle, model, tensorRt);
+    } catch (MalformedModelException | IOException | OrtException | RuntimeException | LinkageError e) {
+      model.close();
+      if (tensorRt != null) {
+        tensorRt.close();
+      }
+      String hint = device.isGpu() ? " (the " + device + " execution provider needs ONNX Runtime's GPU build "
+          + "(com.microsoft.onnxruntime:onnxruntime_gpu) and an NVIDIA GPU; this one may lack either)" : "";
+      throw new ModelException("cannot load " + dir.resolve(ModelBundle.WEIGHTS) + " on " + device + ": "
+          + e.getMessage() + hint, e);
     }
   }
 
@@ -195,5 +220,8 @@ public final class OnnxFieldModel implements FieldModel {
   public void close() {
     predictor.close();
     model.close();
+    if (ownOptions != null) {
+      ownOptions.close();
+    }
   }
 }
