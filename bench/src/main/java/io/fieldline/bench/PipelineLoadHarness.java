@@ -3,7 +3,6 @@ package io.fieldline.bench;
 import io.fieldline.core.FieldModel;
 import io.fieldline.core.Flows;
 import io.fieldline.core.SamplerSettings;
-import io.fieldline.schemas.GeneratedImage;
 import io.fieldline.schemas.GenerationRequest;
 import io.fieldline.schemas.SamplerSpec;
 import io.fieldline.server.ModelCatalog;
@@ -13,7 +12,7 @@ import io.fieldline.streams.PipelineMetrics;
 import io.fieldline.streams.Topics;
 import io.fieldline.streams.local.LocalKafka;
 import io.fieldline.streams.local.LocalRegistry;
-import io.fieldline.streams.registry.AvroSerde;
+import io.fieldline.streams.client.FieldlineClient;
 import io.fieldline.streams.registry.SchemaRegistryClient;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Files;
@@ -25,14 +24,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.StringDeserializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
 
@@ -91,15 +82,9 @@ public final class PipelineLoadHarness {
           props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, System.getProperty("fieldline.bench.commitMs"));
         }
         KafkaStreams streams = pipeline.start(props);
-        try (KafkaProducer<String, GenerationRequest> producer = new KafkaProducer<>(Map.of(
-            ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(), ProducerConfig.LINGER_MS_CONFIG, "0"),
-            new StringSerializer(), new AvroSerde<>(client, GenerationRequest.class, false).serializer());
-             KafkaConsumer<String, GeneratedImage> consumer = new KafkaConsumer<>(Map.of(
-                 ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(), ConsumerConfig.GROUP_ID_CONFIG,
-                 "bench", ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
-                 ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"), new StringDeserializer(),
-                 new AvroSerde<>(client, GeneratedImage.class, false).deserializer())) {
-          consumer.subscribe(List.of(topics.images()));
+        try (FieldlineClient fieldline = FieldlineClient.builder().setBootstrapServers(kafka.bootstrapServers())
+            .setRegistry(client).optTopics(topics).build();
+             FieldlineClient.ImageReader images = fieldline.openImageReader(Duration.ofMinutes(1))) {
           // Warm-up: model load, schema registration, group join, and the JIT of every hop (ours and the registry's,
           // whose child process otherwise competes for the cores during the first measured request). At the network's
           // ~8 images/s the Kafka code paths (broker, clients, streams) take minutes to reach C2, which then spends
@@ -110,18 +95,18 @@ public final class PipelineLoadHarness {
           long w0 = System.nanoTime();
           Map<String, Integer> cheap = new HashMap<>();
           for (int i = 0; i < JIT_WARM_UP_IMAGES / 2 / 250; i++) {
-            send(producer, topics, "jit-big-" + i, 250, 500 + i, 0, CHEAP_MODEL, CHEAP_SAMPLER);
+            send(fieldline, "jit-big-" + i, 250, 500 + i, 0, CHEAP_MODEL, CHEAP_SAMPLER);
             cheap.put("jit-big-" + i, 250);
           }
           for (int i = 0; i < JIT_WARM_UP_IMAGES / 2; i++) {
-            send(producer, topics, "jit-small-" + i, 1, 9000 + i, 0, CHEAP_MODEL, CHEAP_SAMPLER);
+            send(fieldline, "jit-small-" + i, 1, 9000 + i, 0, CHEAP_MODEL, CHEAP_SAMPLER);
             cheap.put("jit-small-" + i, 1);
           }
-          receive(consumer, cheap, new HashMap<>());
+          receive(images, cheap, new HashMap<>());
           System.err.printf(Locale.ROOT, "JIT warm-up: %d cheap images in %.1f s, %.1f s of compilation%n",
               JIT_WARM_UP_IMAGES, (System.nanoTime() - w0) / 1e9, (CpuMeter.jitMillis() - jit0) / 1e3);
-          send(producer, topics, "warmup", 64 * workers, 99, 0);
-          receive(consumer, Map.of("warmup", 64 * workers), new HashMap<>());
+          send(fieldline, "warmup", 64 * workers, 99, 0);
+          receive(images, Map.of("warmup", 64 * workers), new HashMap<>());
           Thread.sleep(2000);
 
           // Rounds: the first still pays C2 compiling Kafka's code (a server's first minutes); later rounds show the
@@ -138,9 +123,9 @@ public final class PipelineLoadHarness {
             long t0 = System.nanoTime();
             CpuMeter cpu = new CpuMeter();
             Passes passes = Passes.of(metrics);
-            send(producer, topics, big, n, 1, 0);
+            send(fieldline, big, n, 1, 0);
             Map<String, Long> firstAt = new HashMap<>();
-            receive(consumer, Map.of(big, n), new HashMap<>(), firstAt);
+            receive(images, Map.of(big, n), new HashMap<>(), firstAt);
             double oneBig = n / ((System.nanoTime() - t0) / 1e9);
             cpuRows.add(cpu.stop().row("pipeline, one " + n + "-image request" + tag, n));
             System.err.println("busiest threads, one large request" + tag + ": " + cpu.topThreads(12));
@@ -154,10 +139,10 @@ public final class PipelineLoadHarness {
             Map<String, Integer> many = new HashMap<>();
             for (int i = 0; i < n; i++) {
               String id = "small-" + round + "-" + i;
-              send(producer, topics, id, 1, 1000 + i, 0);
+              send(fieldline, id, 1, 1000 + i, 0);
               many.put(id, 1);
             }
-            receive(consumer, many, new HashMap<>());
+            receive(images, many, new HashMap<>());
             double manySmall = n / ((System.nanoTime() - t0) / 1e9);
             System.err.println("forward passes, one-image requests" + tag + ": " + passes.since(metrics));
             cpuRows.add(cpu.stop().row("pipeline, " + n + " one-image requests" + tag, n));
@@ -168,7 +153,7 @@ public final class PipelineLoadHarness {
           }
 
           // Latency of small urgent requests during a bulk load.
-          send(producer, topics, "bulk", 2 * n, 7, 0);
+          send(fieldline, "bulk", 2 * n, 7, 0);
           Map<String, Integer> urgent = new HashMap<>();
           Map<String, Long> sentAt = new HashMap<>();
           Map<String, Long> doneAt = new HashMap<>();
@@ -177,10 +162,10 @@ public final class PipelineLoadHarness {
             Thread.sleep(300);
             String id = "urgent-" + i;
             sentAt.put(id, System.nanoTime());
-            send(producer, topics, id, 1, 5000 + i, 10);
+            send(fieldline, id, 1, 5000 + i, 10);
             urgent.put(id, 1);
           }
-          receive(consumer, urgent, doneAt);
+          receive(images, urgent, doneAt);
           List<Double> latencies = new ArrayList<>();
           for (String id : sentAt.keySet()) {
             latencies.add((doneAt.get(id) - sentAt.get(id)) / 1e6);
@@ -250,43 +235,34 @@ public final class PipelineLoadHarness {
 
   private static final SamplerSpec CHEAP_SAMPLER = SamplerSpec.newBuilder().setSolver("euler").setSteps(1).build();
 
-  private static void send(KafkaProducer<String, GenerationRequest> producer, Topics topics, String id, int count,
-      long seed, int priority) throws Exception {
-    send(producer, topics, id, count, seed, priority, MODEL, null);
+  private static void send(FieldlineClient fieldline, String id, int count, long seed, int priority) {
+    send(fieldline, id, count, seed, priority, MODEL, null);
   }
 
-  private static void send(KafkaProducer<String, GenerationRequest> producer, Topics topics, String id, int count,
-      long seed, int priority, String model, SamplerSpec sampler) throws Exception {
-    producer.send(new ProducerRecord<>(topics.requests(), id, GenerationRequest.newBuilder().setRequestId(id)
-        .setModel(model).setCount(count).setSeed(seed).setPriority(priority).setSampler(sampler).build())).get();
+  private static void send(FieldlineClient fieldline, String id, int count, long seed, int priority,
+      String model, SamplerSpec sampler) {
+    fieldline.submit(GenerationRequest.newBuilder().setRequestId(id).setModel(model).setCount(count).setSeed(seed)
+        .setPriority(priority).setSampler(sampler).build());
   }
 
   /** Reads until every request has its count of images; records when each request finished. */
-  private static void receive(KafkaConsumer<String, GeneratedImage> consumer, Map<String, Integer> expected,
+  private static void receive(FieldlineClient.ImageReader images, Map<String, Integer> expected,
       Map<String, Long> finishedAt) {
-    receive(consumer, expected, finishedAt, new HashMap<>());
+    receive(images, expected, finishedAt, new HashMap<>());
   }
 
-  /** Like {@link #receive(KafkaConsumer, Map, Map)}, also recording when each request's first image arrived. */
-  private static void receive(KafkaConsumer<String, GeneratedImage> consumer, Map<String, Integer> expected,
+  /** Like {@link #receive(FieldlineClient.ImageReader, Map, Map)}, also recording each request's first image. */
+  private static void receive(FieldlineClient.ImageReader images, Map<String, Integer> expected,
       Map<String, Long> finishedAt, Map<String, Long> firstAt) {
-    Map<String, Integer> got = new HashMap<>();
-    int missing = expected.values().stream().mapToInt(Integer::intValue).sum();
-    long deadline = System.nanoTime() + Duration.ofMinutes(20).toNanos();
-    while (missing > 0 && System.nanoTime() < deadline) {
-      for (ConsumerRecord<String, GeneratedImage> r : consumer.poll(Duration.ofMillis(20))) {
-        Integer want = expected.get(r.key());
-        if (want == null) {
-          continue;
-        }
-        int have = got.merge(r.key(), 1, Integer::sum);
-        firstAt.putIfAbsent(r.key(), System.nanoTime());
-        missing--;
-        if (have == want) {
-          finishedAt.put(r.key(), System.nanoTime());
-        }
+    Map<String, Integer> counted = new HashMap<>();
+    Map<String, Integer> got = images.await(expected, Duration.ofMinutes(20), (image, png) -> {
+      String id = image.getRequestId().toString();
+      firstAt.putIfAbsent(id, System.nanoTime());
+      if (counted.merge(id, 1, Integer::sum).equals(expected.get(id))) {
+        finishedAt.put(id, System.nanoTime());
       }
-    }
+    });
+    int missing = expected.entrySet().stream().mapToInt(e -> e.getValue() - got.getOrDefault(e.getKey(), 0)).sum();
     if (missing > 0) {
       throw new IllegalStateException(missing + " images never arrived");
     }

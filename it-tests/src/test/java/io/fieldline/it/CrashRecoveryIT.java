@@ -8,31 +8,21 @@ import io.fieldline.core.FieldModel;
 import io.fieldline.core.Flows;
 import io.fieldline.core.SamplerSettings;
 import io.fieldline.core.data.IdxFixtures;
-import io.fieldline.schemas.GeneratedImage;
 import io.fieldline.schemas.GenerationRequest;
 import io.fieldline.schemas.SamplerSpec;
 import io.fieldline.server.ModelLoader;
 import io.fieldline.server.SampleImages;
 import io.fieldline.streams.Topics;
+import io.fieldline.streams.client.FieldlineClient;
 import io.fieldline.streams.local.LocalKafka;
 import io.fieldline.streams.local.LocalRegistry;
-import io.fieldline.streams.registry.AvroSerde;
 import io.fieldline.streams.registry.SchemaRegistryClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.StringDeserializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -54,48 +44,34 @@ class CrashRecoveryIT {
           "crash.", "crash-it", dir.resolve("state"), log).start();
       SchemaRegistryClient client = SchemaRegistryClient.builder().setUrl(registry.confluentUrl()).build();
       SamplerSettings settings = SamplerSettings.rk45(1e-6);
-      try (KafkaProducer<String, GenerationRequest> producer = new KafkaProducer<>(Map.of(
-          ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()), new StringSerializer(),
-          new AvroSerde<>(client, GenerationRequest.class, false).serializer())) {
-        producer.send(new ProducerRecord<>(topics.requests(), "big", GenerationRequest.newBuilder()
-            .setRequestId("big").setModel("data").setCount(200).setSeed(31)
-            .setSampler(SamplerSpec.newBuilder().setSolver("rk45").setRtol(1e-6).setAtol(1e-6).build()).build()))
-            .get();
-      }
       Map<Integer, byte[]> images = new HashMap<>();
-      int records = 0;
+      int[] records = {0};
+      int[] kills = {0};
       Random random = new Random(2026);
-      try (KafkaConsumer<String, GeneratedImage> consumer = new KafkaConsumer<>(Map.of(
-          ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(), ConsumerConfig.GROUP_ID_CONFIG, "crash-it-c",
-          ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest", ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"),
-          new StringDeserializer(), new AvroSerde<>(client, GeneratedImage.class, false).deserializer())) {
-        consumer.subscribe(List.of(topics.images()));
-        int kills = 0;
-        int[] killAt = {30 + random.nextInt(10), 80 + random.nextInt(10), 130 + random.nextInt(10)};
-        long deadline = System.nanoTime() + Duration.ofMinutes(6).toNanos();
-        while (images.size() < 200 && System.nanoTime() < deadline) {
-          assertTrue(generator.isAlive(), "the generator died on its own: " + generator.log());
-          for (ConsumerRecord<String, GeneratedImage> r : consumer.poll(Duration.ofMillis(200))) {
-            byte[] png = new byte[r.value().getPng().remaining()];
-            r.value().getPng().get(png);
-            images.put(r.value().getIndex(), png);
-            records++;
-          }
-          if (kills < 3 && images.size() >= killAt[kills]) {
-            generator.kill();
-            kills++;
-            generator.start();
-          }
-        }
-        for (int i = 0; i < 10; i++) {
-          records += consumer.poll(Duration.ofMillis(200)).count(); // nothing more may come
-        }
-        assertEquals(3, kills);
+      int[] killAt = {30 + random.nextInt(10), 80 + random.nextInt(10), 130 + random.nextInt(10)};
+      try (FieldlineClient fieldline = FieldlineClient.builder().setBootstrapServers(kafka.bootstrapServers())
+          .setRegistry(client).optTopics(topics).build()) {
+        fieldline.submitAndFollow(GenerationRequest.newBuilder().setRequestId("big").setModel("data").setCount(200)
+            .setSeed(31).setSampler(SamplerSpec.newBuilder().setSolver("rk45").setRtol(1e-6).setAtol(1e-6).build())
+            .build(), Duration.ofMinutes(6), () -> true, (image, png) -> { // until DONE and every image is read
+              images.put(image.getIndex(), png);
+              records[0]++; // every record the read_committed reader gets, duplicates included
+              if (kills[0] < 3 && images.size() >= killAt[kills[0]]) {
+                try {
+                  generator.kill();
+                  kills[0]++;
+                  generator.start();
+                } catch (Exception e) {
+                  throw new IllegalStateException(e);
+                }
+              }
+            });
+        assertEquals(3, kills[0]);
       } finally {
         generator.stop();
       }
       assertEquals(200, images.size(), "distinct images; generator log: " + log);
-      assertEquals(200, records, "no duplicates for a read_committed consumer");
+      assertEquals(200, records[0], "no duplicates for a read_committed consumer");
       try (FieldModel model = ModelLoader.builder().optExactSize(128).build().load("exact:" + data)) {
         for (int index = 0; index < 200; index += 9) {
           var task = io.fieldline.core.engine.SampleTask.of("big", index, 31, settings);

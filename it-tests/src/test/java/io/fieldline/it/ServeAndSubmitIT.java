@@ -31,7 +31,9 @@ import io.fieldline.streams.local.LocalKafka;
 import io.fieldline.streams.local.LocalRegistry;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -171,6 +173,27 @@ class ServeAndSubmitIT {
               java.time.Duration.ofMinutes(2), (image, png) -> { });
           assertEquals(io.fieldline.schemas.RequestState.CANCELLED, outcome.last().getState(), serve.log());
           assertTrue(outcome.images() < 5000, outcome.images() + " images before the cancel took effect");
+
+          // Many requests in flight, read by one image reader opened before they were sent; images of requests it was
+          // not asked for (the 'other' one) are skipped.
+          try (io.fieldline.streams.client.FieldlineClient.ImageReader reader = fieldline.openImageReader(
+              java.time.Duration.ofMinutes(1))) {
+            Map<String, Integer> expected = new HashMap<>();
+            for (int i = 0; i < 6; i++) {
+              fieldline.submit(GenerationRequest.newBuilder().setRequestId("many-" + i).setModel("data")
+                  .setCount(1 + i % 3).setSeed(40 + i).setSampler(io.fieldline.schemas.SamplerSpec.newBuilder()
+                      .setSolver("heun").setSteps(6).build()).build());
+              expected.put("many-" + i, 1 + i % 3);
+            }
+            fieldline.submit(GenerationRequest.newBuilder().setRequestId("other").setModel("data").setCount(2)
+                .setSeed(3).build());
+            java.util.Set<String> seen = new java.util.HashSet<>();
+            Map<String, Integer> got = reader.await(expected, java.time.Duration.ofMinutes(2), (image, png) -> {
+              assertTrue(seen.add(image.getRequestId() + "/" + image.getIndex()), "each image once");
+              assertTrue(png.length > 8 && png[1] == 'P' && png[2] == 'N' && png[3] == 'G', "a PNG");
+            });
+            assertEquals(expected, got, serve.log());
+          }
         }
       } finally {
         serve.stop();

@@ -161,6 +161,75 @@ public final class FieldlineClient implements AutoCloseable {
     }
   }
 
+  /**
+   * Opens a reader of the images of many requests: it joins the images topic at its end before returning, so it sees
+   * every image of each request submitted after it was opened (read_committed, each image once), whoever submits
+   * them. For feeds and load tests that keep many requests in flight; close it when done.
+   *
+   * @throws IllegalStateException if it cannot join the images topic within {@code timeout}
+   */
+  public ImageReader openImageReader(Duration timeout) {
+    return new ImageReader(timeout);
+  }
+
+  /** The images of many requests, read from the moment it was opened (see {@link #openImageReader}). */
+  public final class ImageReader implements AutoCloseable {
+    private final KafkaConsumer<String, GeneratedImage> images;
+
+    private ImageReader(Duration timeout) {
+      Map<String, Object> config = new HashMap<>(kafka);
+      config.put(ConsumerConfig.GROUP_ID_CONFIG, "fieldline-client-" + UUID.randomUUID());
+      config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest");
+      config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+      images = new KafkaConsumer<>(config, new StringDeserializer(),
+          new AvroSerde<>(registry, GeneratedImage.class, false).deserializer());
+      images.subscribe(List.of(topics.images()));
+      long joinBy = System.nanoTime() + timeout.toNanos();
+      while (images.assignment().isEmpty()) {
+        if (System.nanoTime() > joinBy) {
+          images.close();
+          throw new IllegalStateException("could not join the images topic " + topics.images() + " within "
+              + timeout + ": is the broker reachable and does the topic exist?");
+        }
+        images.poll(Duration.ofMillis(100));
+      }
+    }
+
+    /**
+     * Reads until each request of {@code expected} has its count of images, or {@code timeout} passes; images of
+     * other requests are skipped. {@code sink} sees every image of the expected requests as it arrives.
+     *
+     * @return images received per request (a request with none is absent)
+     */
+    public Map<String, Integer> await(Map<String, Integer> expected, Duration timeout, ImageSink sink) {
+      Map<String, Integer> got = new HashMap<>();
+      int missing = expected.values().stream().mapToInt(Integer::intValue).sum();
+      long deadline = System.nanoTime() + timeout.toNanos();
+      while (missing > 0 && System.nanoTime() < deadline) {
+        for (ConsumerRecord<String, GeneratedImage> r : images.poll(Duration.ofMillis(20))) {
+          if (!expected.containsKey(r.key())) {
+            continue;
+          }
+          got.merge(r.key(), 1, Integer::sum);
+          missing--;
+          byte[] png = new byte[r.value().getPng().remaining()];
+          r.value().getPng().get(png);
+          try {
+            sink.accept(r.value(), png);
+          } catch (IOException e) {
+            throw new UncheckedIOException(e);
+          }
+        }
+      }
+      return got;
+    }
+
+    @Override
+    public void close() {
+      images.close();
+    }
+  }
+
   /** An image consumer and a status consumer of one follow, in a group of their own. */
   private final class Followers implements AutoCloseable {
     final KafkaConsumer<String, GeneratedImage> images;
