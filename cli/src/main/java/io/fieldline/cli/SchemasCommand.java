@@ -63,7 +63,7 @@ final class SchemasCommand implements Callable<Integer> {
         if (record == null) {
           schemas.values().forEach(s -> out.println(s.toString()));
         } else if (schemas.containsKey(record)) {
-          out.println(schemas.get(record).toString(true));
+          out.println(org.apache.avro.SchemaFormatter.format("json/pretty", schemas.get(record)));
         } else {
           throw new Fieldline.UsageException("unknown record '" + record + "' (expected one of " + schemas.keySet()
               + ")");

@@ -95,9 +95,14 @@ final class ChildKafka implements AutoCloseable {
   }
 
   @Override
-  public void close() throws Exception {
+  public void close() {
     if (process != null && process.isAlive()) {
-      process.destroyForcibly().waitFor();
+      process.destroyForcibly();
+      try {
+        process.waitFor();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
     }
   }
 

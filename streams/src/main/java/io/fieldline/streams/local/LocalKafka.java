@@ -140,8 +140,16 @@ public final class LocalKafka implements AutoCloseable {
     }
   }
 
+  /** Stops the broker and deletes its data. */
   @Override
-  public void close() throws Exception {
-    cluster.close();
+  public void close() {
+    try {
+      cluster.close();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while stopping the local broker", e);
+    } catch (Exception e) {
+      throw new IllegalStateException("cannot stop the local broker: " + e.getMessage(), e);
+    }
   }
 }
