@@ -8,7 +8,7 @@ import io.fieldline.schemas.GenerationRequest;
 import io.fieldline.schemas.SamplerSpec;
 import io.fieldline.streams.Topics;
 import io.fieldline.streams.client.FieldlineClient;
-import io.fieldline.streams.local.LocalRegistry;
+import io.fieldline.local.LocalRegistry;
 import io.fieldline.streams.registry.SchemaRegistryClient;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.fieldline.core.data.IdxFixtures;
 import io.fieldline.streams.Topics;
-import io.fieldline.streams.local.LocalKafka;
-import io.fieldline.streams.local.LocalRegistry;
+import io.fieldline.local.LocalKafka;
+import io.fieldline.local.LocalRegistry;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;

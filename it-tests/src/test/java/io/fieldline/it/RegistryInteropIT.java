@@ -6,7 +6,7 @@ import io.apicurio.registry.serde.avro.AvroKafkaDeserializer;
 import io.apicurio.registry.serde.avro.AvroKafkaSerializer;
 import io.fieldline.schemas.GenerationRequest;
 import io.fieldline.schemas.SamplerSpec;
-import io.fieldline.streams.local.LocalRegistry;
+import io.fieldline.local.LocalRegistry;
 import io.fieldline.streams.registry.AvroSerde;
 import io.fieldline.streams.registry.SchemaRegistryClient;
 import java.util.Map;

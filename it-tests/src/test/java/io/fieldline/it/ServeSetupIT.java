@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fieldline.core.data.IdxFixtures;
-import io.fieldline.streams.local.LocalKafka;
-import io.fieldline.streams.local.LocalRegistry;
+import io.fieldline.local.LocalKafka;
+import io.fieldline.local.LocalRegistry;
 import java.net.HttpURLConnection;
 import java.net.URI;
 import java.nio.file.Files;

@@ -1,4 +1,4 @@
-package io.fieldline.streams.local;
+package io.fieldline.local;
 
 import java.util.List;
 import java.util.Map;

@@ -1,4 +1,4 @@
-package io.fieldline.streams.local;
+package io.fieldline.local;
 
 import java.io.IOException;
 import java.net.HttpURLConnection;
@@ -11,7 +11,8 @@ import java.util.List;
 
 /**
  * A real Apicurio Registry (2.4.2, in-memory storage) as a child process, for `fieldline demo` and the integration
- * tests. The runnable jar is built by the it-tests/registry module; {@link #defaultJar()} finds it. Its
+ * tests. The runnable jar is built by the it-tests/registry module and named by the system property
+ * {@value #JAR_PROPERTY}, which {@code ./fieldline} and the integration tests' failsafe configuration set. Its
  * Confluent-compatible API is {@link #confluentUrl()}; stopping the process discards every schema.
  */
 public final class LocalRegistry implements AutoCloseable {
@@ -28,22 +29,21 @@ public final class LocalRegistry implements AutoCloseable {
   /** The jar's file name. */
   public static final String JAR = "fieldline-registry-app-0.1.0-SNAPSHOT-runner.jar";
 
+  /** The system property that names the registry jar. */
+  public static final String JAR_PROPERTY = "fieldline.registry.jar";
+
   /**
-   * The registry jar: the system property {@code fieldline.registry.jar}, else {@code it-tests/registry/target/}
-   * under the working directory or one of its parents.
+   * The registry jar named by the system property {@value #JAR_PROPERTY}.
+   *
+   * @throws IllegalStateException when the property is not set (the message says how to set it)
    */
   public static Path defaultJar() {
-    String property = System.getProperty("fieldline.registry.jar");
-    if (property != null) {
-      return Path.of(property);
+    String property = System.getProperty(JAR_PROPERTY);
+    if (property == null || property.isBlank()) {
+      throw new IllegalStateException("no schema registry jar: set -D" + JAR_PROPERTY + "=<path to " + JAR + ">, "
+          + "built by mvn -B -pl it-tests/registry -am package -DskipTests (./fieldline sets it)");
     }
-    for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
-      Path candidate = dir.resolve("it-tests/registry/target").resolve(JAR);
-      if (Files.isRegularFile(candidate)) {
-        return candidate;
-      }
-    }
-    return Path.of("it-tests/registry/target").resolve(JAR);
+    return Path.of(property);
   }
 
   /** Starts the registry of {@link #defaultJar()}. */
