@@ -10,6 +10,7 @@ import io.fieldline.schemas.GenerationStatus;
 import io.fieldline.schemas.RequestState;
 import io.fieldline.schemas.SamplerSpec;
 import io.fieldline.streams.Topics;
+import io.fieldline.streams.client.FieldlineClient;
 import io.fieldline.local.LocalKafka;
 import io.fieldline.local.LocalRegistry;
 import io.fieldline.streams.registry.AvroSerde;
@@ -28,11 +29,7 @@ import java.util.Map;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.StringDeserializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -60,15 +57,15 @@ class BoundedQueueIT {
       double peakUnfinished = 0;
       try {
         long deadline = Instant.now().plusSeconds(40).toEpochMilli();
-        try (KafkaProducer<String, GenerationRequest> producer = new KafkaProducer<>(Map.of(
-            ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(), ProducerConfig.LINGER_MS_CONFIG, 20),
-            new StringSerializer(), new AvroSerde<>(client, GenerationRequest.class, false).serializer())) {
+        try (FieldlineClient fieldline = FieldlineClient.builder().setBootstrapServers(kafka.bootstrapServers())
+            .setRegistry(client).optTopics(topics).build()) {
+          List<GenerationRequest> requests = new java.util.ArrayList<>();
           for (int i = 0; i < REQUESTS; i++) {
-            String id = "q" + i;
-            producer.send(new ProducerRecord<>(topics.requests(), id, GenerationRequest.newBuilder().setRequestId(id)
-                .setModel("data").setCount(1).setSeed(i).setClientId("bulk").setDeadlineEpochMs(deadline)
-                .setSampler(SamplerSpec.newBuilder().setSolver("rk45").setRtol(1e-5).setAtol(1e-5).build()).build()));
+            requests.add(GenerationRequest.newBuilder().setRequestId("q" + i).setModel("data").setCount(1).setSeed(i)
+                .setClientId("bulk").setDeadlineEpochMs(deadline)
+                .setSampler(SamplerSpec.newBuilder().setSolver("rk45").setRtol(1e-5).setAtol(1e-5).build()).build());
           }
+          fieldline.submitAll(requests);
         }
         try (KafkaConsumer<String, GenerationStatus> consumer = new KafkaConsumer<>(Map.of(
             ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),

@@ -20,6 +20,7 @@ import io.fieldline.server.ModelLoader;
 import io.fieldline.server.SampleImages;
 import io.fieldline.streams.FieldlinePipeline;
 import io.fieldline.streams.Topics;
+import io.fieldline.streams.client.FieldlineClient;
 import io.fieldline.local.LocalKafka;
 import io.fieldline.local.LocalRegistry;
 import io.fieldline.streams.registry.AvroSerde;
@@ -89,18 +90,18 @@ class PipelineIT {
       KafkaStreams streams = pipeline.start(props);
       try {
         Map<String, Integer> counts = new HashMap<>();
-        AvroSerde<GenerationRequest> requestSerde = new AvroSerde<>(client, GenerationRequest.class, false);
-        try (KafkaProducer<String, GenerationRequest> producer = new KafkaProducer<>(Map.of(
-            ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()), new StringSerializer(),
-            requestSerde.serializer())) {
-          for (int i = 0; i < 20; i++) {
-            int count = 1 + (i * 7) % 9;
-            String id = "req-" + i;
-            counts.put(id, count);
-            producer.send(new ProducerRecord<>(topics.requests(), id, GenerationRequest.newBuilder().setRequestId(id)
-                .setModel("tiny").setCount(count).setSeed(100 + i).setPriority(i % 3)
-                .setSampler(SamplerSpec.newBuilder().setSolver("heun").setSteps(6).build()).build()));
-          }
+        List<GenerationRequest> batch = new java.util.ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+          int count = 1 + (i * 7) % 9;
+          String id = "req-" + i;
+          counts.put(id, count);
+          batch.add(GenerationRequest.newBuilder().setRequestId(id).setModel("tiny").setCount(count)
+              .setSeed(100 + i).setPriority(i % 3).setSampler(SamplerSpec.newBuilder().setSolver("heun").setSteps(6)
+                  .build()).build());
+        }
+        try (FieldlineClient fieldline = FieldlineClient.builder().setBootstrapServers(kafka.bootstrapServers())
+            .setRegistry(client).optTopics(topics).build()) {
+          fieldline.submitAll(batch);
         }
         // A client on a newer request schema (an added optional field): the running pipeline must read it.
         counts.put("req-newer", 2);
@@ -177,14 +178,15 @@ class PipelineIT {
       KafkaStreams streams = pipeline.start(props);
       Map<String, GeneratedImage> images = new HashMap<>();
       try {
-        try (KafkaProducer<String, GenerationRequest> producer = new KafkaProducer<>(Map.of(
-            ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()), new StringSerializer(),
-            new AvroSerde<>(client, GenerationRequest.class, false).serializer())) {
+        try (FieldlineClient fieldline = FieldlineClient.builder().setBootstrapServers(kafka.bootstrapServers())
+            .setRegistry(client).optTopics(topics).build()) {
           long seed = 40;
+          List<GenerationRequest> batch = new java.util.ArrayList<>();
           for (Map.Entry<String, Integer> e : counts.entrySet()) {
-            producer.send(new ProducerRecord<>(topics.requests(), e.getKey(), GenerationRequest.newBuilder()
-                .setRequestId(e.getKey()).setModel("fmnist-pfgmpp").setCount(e.getValue()).setSeed(seed++).build()));
+            batch.add(GenerationRequest.newBuilder().setRequestId(e.getKey()).setModel("fmnist-pfgmpp")
+                .setCount(e.getValue()).setSeed(seed++).build());
           }
+          fieldline.submitAll(batch);
         }
         try (KafkaConsumer<String, GeneratedImage> consumer = consumer(client, GeneratedImage.class, "net")) {
           consumer.subscribe(List.of(topics.images()));
