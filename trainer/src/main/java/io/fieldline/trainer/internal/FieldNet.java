@@ -7,13 +7,12 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.AbstractBlock;
+import ai.djl.nn.Block;
 import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Deque;
 import java.util.List;
 
 /**
@@ -44,12 +43,9 @@ public final class FieldNet extends AbstractBlock {
   private final Linear embed1;
   private final Linear embed2;
   private final Conv2d convIn;
-  private final List<ResBlock> down = new ArrayList<>();
-  private final List<Conv2d> downsample = new ArrayList<>();
-  private final ResBlock middle;
-  private final AttentionBlock attention;
-  private final List<ResBlock> up = new ArrayList<>();
-  private final List<Conv2d> upsample = new ArrayList<>();
+  private final UNetPlan plan;
+  /** The block of each stage of {@link #plan}, by stage name. */
+  private final java.util.Map<String, Block> stageBlocks = new java.util.HashMap<>();
   private final GroupNorm normOut;
   private final Conv2d convOut;
   private final Conv2d convOutZ;
@@ -63,35 +59,18 @@ public final class FieldNet extends AbstractBlock {
     int e = config.embedding();
     embed1 = addChildBlock("embed1", Layers.linear(e));
     embed2 = addChildBlock("embed2", Layers.linear(e));
-    int levels = config.mult().length;
-    int ch = config.base() * config.mult()[0];
-    convIn = addChildBlock("conv_in", Layers.conv(ch, 3, 1));
-    Deque<Integer> skips = new ArrayDeque<>();
-    skips.push(ch);
-    for (int l = 0; l < levels; l++) {
-      int width = config.base() * config.mult()[l];
-      for (int b = 0; b < config.blocks(); b++) {
-        down.add(addChildBlock("down" + l + "_" + b, new ResBlock(ch, width, config.groups())));
-        ch = width;
-        skips.push(ch);
-      }
-      if (l < levels - 1) {
-        downsample.add(addChildBlock("downsample" + l, Layers.conv(ch, 3, 2)));
-        skips.push(ch);
-      }
+    plan = new UNetPlan(config);
+    convIn = addChildBlock("conv_in", Layers.conv(plan.inChannels(), 3, 1));
+    for (UNetPlan.Stage st : plan.stages()) {
+      Block b = switch (st.kind()) {
+        case DOWN_BLOCK, MIDDLE, UP_BLOCK -> new ResBlock(st.in(), st.out(), config.groups());
+        case DOWNSAMPLE -> Layers.conv(st.out(), 3, 2);
+        case ATTENTION -> new AttentionBlock(st.out(), config.groups());
+        case UPSAMPLE -> Layers.conv(st.out(), 3, 1);
+      };
+      stageBlocks.put(st.name(), addChildBlock(st.name(), b));
     }
-    middle = addChildBlock("middle", new ResBlock(ch, ch, config.groups()));
-    attention = config.attention() ? addChildBlock("attention", new AttentionBlock(ch, config.groups())) : null;
-    for (int l = levels - 1; l >= 0; l--) {
-      int width = config.base() * config.mult()[l];
-      for (int b = 0; b <= config.blocks(); b++) {
-        up.add(addChildBlock("up" + l + "_" + b, new ResBlock(ch + skips.pop(), width, config.groups())));
-        ch = width;
-      }
-      if (l > 0) {
-        upsample.add(addChildBlock("upsample" + l, Layers.conv(ch, 3, 1)));
-      }
-    }
+    int ch = plan.outChannels();
     normOut = addChildBlock("norm_out", new GroupNorm(ch, config.groups()));
     convOut = addChildBlock("conv_out", Layers.conv(config.shape().channels(), 3, 1));
     convOutZ = config.pfgm() ? addChildBlock("conv_out_z", Layers.conv(1, 3, 1)) : null;
@@ -116,7 +95,7 @@ public final class FieldNet extends AbstractBlock {
     if (convOutZ != null) {
       convs.add(convOutZ);
     }
-    if (attention != null) {
+    if (stageBlocks.get("attention") instanceof AttentionBlock attention) {
       convs.add(attention.projection());
     }
     for (Conv2d conv : convs) {
@@ -162,34 +141,23 @@ public final class FieldNet extends AbstractBlock {
     var shape = config.shape();
     NDArray h = x.mul(cIn).reshape(batch, shape.channels(), shape.height(), shape.width());
     h = Layers.forward(convIn, ps, h, training);
-    Deque<NDArray> skips = new ArrayDeque<>();
-    skips.push(h);
-    int levels = config.mult().length;
-    int block = 0;
-    for (int l = 0; l < levels; l++) {
-      for (int b = 0; b < config.blocks(); b++) {
-        h = down.get(block++).forward(ps, new NDList(h, emb), training).singletonOrThrow();
-        skips.push(h);
+    NDArray embedding = emb;
+    h = plan.walk(h, new UNetPlan.Steps<NDArray>() {
+      @Override
+      public NDArray apply(UNetPlan.Stage st, NDArray in) {
+        Block b = stageBlocks.get(st.name());
+        return switch (st.kind()) {
+          case DOWN_BLOCK, MIDDLE, UP_BLOCK -> b.forward(ps, new NDList(in, embedding), training).singletonOrThrow();
+          case DOWNSAMPLE, ATTENTION -> Layers.forward(b, ps, in, training);
+          case UPSAMPLE -> Layers.forward(b, ps, Layers.upsample(in), training);
+        };
       }
-      if (l < levels - 1) {
-        h = Layers.forward(downsample.get(l), ps, h, training);
-        skips.push(h);
+
+      @Override
+      public NDArray concat(NDArray in, NDArray skip) {
+        return in.concat(skip, 1);
       }
-    }
-    h = middle.forward(ps, new NDList(h, emb), training).singletonOrThrow();
-    if (attention != null) {
-      h = Layers.forward(attention, ps, h, training);
-    }
-    block = 0;
-    int ups = 0;
-    for (int l = levels - 1; l >= 0; l--) {
-      for (int b = 0; b <= config.blocks(); b++) {
-        h = up.get(block++).forward(ps, new NDList(h.concat(skips.pop(), 1), emb), training).singletonOrThrow();
-      }
-      if (l > 0) {
-        h = Layers.forward(upsample.get(ups++), ps, Layers.upsample(h), training);
-      }
-    }
+    });
     h = Layers.silu(Layers.forward(normOut, ps, h, training));
     NDArray f = Layers.forward(convOut, ps, h, training).reshape(batch, -1);
     if (config.pfgm()) {
@@ -231,35 +199,24 @@ public final class FieldNet extends AbstractBlock {
     String h = g.op("Reshape", List.of(g.op("Mul", List.of(x, cIn)),
         g.longs("image", -1, shape.channels(), shape.height(), shape.width())));
     h = Layers.conv(g, convIn, h, 3, 1);
-    Deque<String> skips = new ArrayDeque<>();
-    skips.push(h);
-    int levels = config.mult().length;
-    int block = 0;
-    for (int l = 0; l < levels; l++) {
-      for (int b = 0; b < config.blocks(); b++) {
-        h = down.get(block++).export(g, h, emb);
-        skips.push(h);
+    String embedding = emb;
+    h = plan.walk(h, new UNetPlan.Steps<String>() {
+      @Override
+      public String apply(UNetPlan.Stage st, String in) {
+        Block b = stageBlocks.get(st.name());
+        return switch (st.kind()) {
+          case DOWN_BLOCK, MIDDLE, UP_BLOCK -> ((ResBlock) b).export(g, in, embedding);
+          case DOWNSAMPLE -> Layers.conv(g, (Conv2d) b, in, 3, 2);
+          case ATTENTION -> ((AttentionBlock) b).export(g, in);
+          case UPSAMPLE -> Layers.conv(g, (Conv2d) b, Layers.upsample(g, in), 3, 1);
+        };
       }
-      if (l < levels - 1) {
-        h = Layers.conv(g, downsample.get(l), h, 3, 2);
-        skips.push(h);
+
+      @Override
+      public String concat(String in, String skip) {
+        return g.op("Concat", List.of(in, skip), OnnxGraph.integer("axis", 1));
       }
-    }
-    h = middle.export(g, h, emb);
-    if (attention != null) {
-      h = attention.export(g, h);
-    }
-    block = 0;
-    int ups = 0;
-    for (int l = levels - 1; l >= 0; l--) {
-      for (int b = 0; b <= config.blocks(); b++) {
-        String cat = g.op("Concat", List.of(h, skips.pop()), OnnxGraph.integer("axis", 1));
-        h = up.get(block++).export(g, cat, emb);
-      }
-      if (l > 0) {
-        h = Layers.conv(g, upsample.get(ups++), Layers.upsample(g, h), 3, 1);
-      }
-    }
+    });
     h = Layers.silu(g, normOut.export(g, h));
     String flat = g.longs("flat", 0, -1);
     String f = g.op("Reshape", List.of(Layers.conv(g, convOut, h, 3, 1), flat));
@@ -310,41 +267,15 @@ public final class FieldNet extends AbstractBlock {
     long h = shape.height();
     long w = shape.width();
     long flops = 2L * (2 * HALF * config.embedding() + config.embedding() * config.embedding());
-    int ch = config.base() * config.mult()[0];
-    flops += conv(shape.channels(), ch, 3, h, w);
-    Deque<Integer> skips = new ArrayDeque<>();
-    skips.push(ch);
-    int levels = config.mult().length;
-    for (int l = 0; l < levels; l++) {
-      int width = config.base() * config.mult()[l];
-      for (int b = 0; b < config.blocks(); b++) {
-        flops += block(ch, width, h, w);
-        ch = width;
-        skips.push(ch);
-      }
-      if (l < levels - 1) {
-        h /= 2;
-        w /= 2;
-        flops += conv(ch, ch, 3, h, w);
-        skips.push(ch);
-      }
+    flops += conv(shape.channels(), plan.inChannels(), 3, h, w);
+    for (UNetPlan.Stage st : plan.stages()) {
+      flops += switch (st.kind()) {
+        case DOWN_BLOCK, MIDDLE, UP_BLOCK -> block(st.in(), st.out(), st.height(), st.width());
+        case DOWNSAMPLE, UPSAMPLE -> conv(st.in(), st.out(), 3, st.outHeight(), st.outWidth());
+        case ATTENTION -> AttentionBlock.flops(st.out(), st.height(), st.width());
+      };
     }
-    flops += block(ch, ch, h, w);
-    if (attention != null) {
-      flops += AttentionBlock.flops(ch, h, w);
-    }
-    for (int l = levels - 1; l >= 0; l--) {
-      int width = config.base() * config.mult()[l];
-      for (int b = 0; b <= config.blocks(); b++) {
-        flops += block(ch + skips.pop(), width, h, w);
-        ch = width;
-      }
-      if (l > 0) {
-        h *= 2;
-        w *= 2;
-        flops += conv(ch, ch, 3, h, w);
-      }
-    }
+    int ch = plan.outChannels();
     flops += conv(ch, shape.channels() + (config.pfgm() ? 1 : 0), 3, h, w);
     return flops;
   }
@@ -373,46 +304,18 @@ public final class FieldNet extends AbstractBlock {
     }
     embed1.initialize(manager, dataType, new Shape(batch, 2 * HALF));
     embed2.initialize(manager, dataType, e);
+    convIn.initialize(manager, dataType, new Shape(batch, shape.channels(), shape.height(), shape.width()));
+    for (UNetPlan.Stage st : plan.stages()) {
+      Shape in = new Shape(batch, st.in(), st.height(), st.width());
+      if (stageBlocks.get(st.name()) instanceof ResBlock r) {
+        r.initialize(manager, dataType, in, e);
+      } else {
+        stageBlocks.get(st.name()).initialize(manager, dataType, in);
+      }
+    }
+    int ch = plan.outChannels();
     long hh = shape.height();
     long ww = shape.width();
-    int ch = config.base() * config.mult()[0];
-    convIn.initialize(manager, dataType, new Shape(batch, shape.channels(), hh, ww));
-    Deque<Shape> skips = new ArrayDeque<>();
-    skips.push(new Shape(batch, ch, hh, ww));
-    int levels = config.mult().length;
-    int block = 0;
-    for (int l = 0; l < levels; l++) {
-      for (int b = 0; b < config.blocks(); b++) {
-        ResBlock r = down.get(block++);
-        r.initialize(manager, dataType, new Shape(batch, ch, hh, ww), e);
-        ch = r.outChannels();
-        skips.push(new Shape(batch, ch, hh, ww));
-      }
-      if (l < levels - 1) {
-        downsample.get(l).initialize(manager, dataType, new Shape(batch, ch, hh, ww));
-        hh /= 2;
-        ww /= 2;
-        skips.push(new Shape(batch, ch, hh, ww));
-      }
-    }
-    middle.initialize(manager, dataType, new Shape(batch, ch, hh, ww), e);
-    if (attention != null) {
-      attention.initialize(manager, dataType, new Shape(batch, ch, hh, ww));
-    }
-    block = 0;
-    int ups = 0;
-    for (int l = levels - 1; l >= 0; l--) {
-      for (int b = 0; b <= config.blocks(); b++) {
-        ResBlock r = up.get(block++);
-        r.initialize(manager, dataType, new Shape(batch, ch + skips.pop().get(1), hh, ww), e);
-        ch = r.outChannels();
-      }
-      if (l > 0) {
-        hh *= 2;
-        ww *= 2;
-        upsample.get(ups++).initialize(manager, dataType, new Shape(batch, ch, hh, ww));
-      }
-    }
     normOut.initialize(manager, dataType, new Shape(batch, ch, hh, ww));
     convOut.initialize(manager, dataType, new Shape(batch, ch, hh, ww));
     if (convOutZ != null) {
