@@ -8,6 +8,7 @@ import io.fieldline.schemas.GenerationStatus;
 import io.fieldline.schemas.RequestState;
 import io.fieldline.schemas.SamplerSpec;
 import io.fieldline.server.ContactSheet;
+import io.fieldline.server.Pixels;
 import io.fieldline.server.ModelCatalog;
 import io.fieldline.server.ModelLoader;
 import io.fieldline.streams.FieldlinePipeline;
@@ -16,8 +17,6 @@ import io.fieldline.streams.client.FieldlineClient;
 import io.fieldline.local.LocalKafka;
 import io.fieldline.local.LocalRegistry;
 import io.fieldline.streams.registry.SchemaRegistryClient;
-import java.awt.image.BufferedImage;
-import java.io.ByteArrayInputStream;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,7 +28,6 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
-import javax.imageio.ImageIO;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
 import picocli.CommandLine.Command;
@@ -198,19 +196,9 @@ final class DemoCommand implements Callable<Integer> {
     List<double[]> samples = new ArrayList<>();
     ImageShape shape = null;
     for (byte[] png : images.values()) {
-      BufferedImage img = ImageIO.read(new ByteArrayInputStream(png));
-      int c = img.getRaster().getNumBands() >= 3 ? 3 : 1;
-      shape = new ImageShape(c, img.getHeight(), img.getWidth());
-      double[] x = new double[shape.size()];
-      int plane = img.getHeight() * img.getWidth();
-      for (int y = 0; y < img.getHeight(); y++) {
-        for (int xx = 0; xx < img.getWidth(); xx++) {
-          for (int ch = 0; ch < c; ch++) {
-            x[ch * plane + y * img.getWidth() + xx] = img.getRaster().getSample(xx, y, ch) / 127.5 - 1;
-          }
-        }
-      }
-      samples.add(x);
+      Pixels.Decoded image = Pixels.fromPng(png);
+      shape = image.shape();
+      samples.add(image.x());
       if (samples.size() == 256) {
         break;
       }

@@ -1,17 +1,13 @@
 package io.fieldline.cli;
 
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 import io.fieldline.server.ModelCatalog;
 import io.fieldline.streams.PipelineMetrics;
 import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import java.io.IOException;
-import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import io.fieldline.server.ModelLoader;
 import io.fieldline.streams.FieldlinePipeline;
+import io.fieldline.streams.HealthServer;
 import io.fieldline.streams.PipelineLimits;
 import io.fieldline.streams.TopicSetup;
 import io.fieldline.streams.Topics;
@@ -174,37 +170,6 @@ final class ServeCommand implements Callable<Integer> {
     }
   }
 
-  /**
-   * /metrics, /health and /ready. Before Kafka Streams exists (serve waiting for the registry at start), /health is
-   * 200 and /ready 503 with what serve waits for.
-   */
-  private HttpServer metricsServer(PrometheusMeterRegistry prometheus,
-      java.util.concurrent.atomic.AtomicReference<KafkaStreams> streams,
-      java.util.concurrent.atomic.AtomicReference<String> waiting) throws IOException {
-    HttpServer http = HttpServer.create(new InetSocketAddress(metricsPort), 0);
-    http.createContext("/metrics", ex -> reply(ex, 200, prometheus.scrape()));
-    http.createContext("/health", ex -> {
-      KafkaStreams s = streams.get();
-      reply(ex, s != null && s.state() == KafkaStreams.State.ERROR ? 503 : 200, s == null ? "STARTING"
-          : s.state().name());
-    });
-    http.createContext("/ready", ex -> {
-      KafkaStreams s = streams.get();
-      reply(ex, s != null && s.state() == KafkaStreams.State.RUNNING ? 200 : 503, s == null
-          ? "STARTING: " + waiting.get() : s.state().name());
-    });
-    http.start();
-    return http;
-  }
-
-  private static void reply(HttpExchange ex, int status, String body) throws IOException {
-    byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-    ex.getResponseHeaders().add("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
-    ex.sendResponseHeaders(status, bytes.length);
-    ex.getResponseBody().write(bytes);
-    ex.close();
-  }
-
   @Override
   public Integer call() throws Exception {
     PrintWriter stdout = spec.commandLine().getOut();
@@ -250,9 +215,10 @@ final class ServeCommand implements Callable<Integer> {
             .AtomicReference<>();
         java.util.concurrent.atomic.AtomicReference<String> waiting = new java.util.concurrent.atomic.AtomicReference<>(
             "registering schemas");
-        HttpServer http = metricsPort < 0 ? null : metricsServer(prometheus, streamsRef, waiting);
+        HealthServer http = metricsPort < 0 ? null : HealthServer.start(
+            metricsPort, prometheus::scrape, streamsRef::get, waiting::get);
         if (http != null) {
-          stdout.printf("metrics on http://localhost:%d/metrics (and /health, /ready)%n", http.getAddress().getPort());
+          stdout.printf("metrics on http://localhost:%d/metrics (and /health, /ready)%n", http.port());
           stdout.flush();
         }
         try {
@@ -329,7 +295,7 @@ final class ServeCommand implements Callable<Integer> {
           return streams.state() == KafkaStreams.State.ERROR ? 1 : 0;
         } finally {
           if (http != null) {
-            http.stop(0);
+            http.close();
           }
         }
       }

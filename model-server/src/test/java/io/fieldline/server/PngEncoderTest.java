@@ -92,4 +92,25 @@ class PngEncoderTest {
     }
     return text;
   }
+
+  @Test
+  void shouldDecodeWhatItEncodesBackToTheSampleWithinHalfAPixelLevel() {
+    for (io.fieldline.core.ImageShape shape : new io.fieldline.core.ImageShape[] {
+        new io.fieldline.core.ImageShape(1, 5, 7), new io.fieldline.core.ImageShape(3, 4, 6)}) {
+      java.util.Random random = new java.util.Random(shape.size());
+      double[] x = new double[shape.size()];
+      for (int i = 0; i < x.length; i++) {
+        x[i] = random.nextDouble() * 2 - 1;
+      }
+      byte[] png = PngEncoder.encode(Pixels.toBytes(x, shape), shape.width(), shape.height(), shape.channels(),
+          java.util.Map.of());
+      Pixels.Decoded back = Pixels.fromPng(png);
+      org.junit.jupiter.api.Assertions.assertEquals(shape, back.shape());
+      for (int i = 0; i < x.length; i++) {
+        org.junit.jupiter.api.Assertions.assertEquals(x[i], back.x()[i], 0.5 / 127.5 + 1e-12, "value " + i);
+      }
+    }
+    org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        () -> Pixels.fromPng(new byte[] {1, 2, 3}));
+  }
 }
