@@ -4,10 +4,10 @@ import io.fieldline.cli.internal.NumberList;
 import io.fieldline.cli.internal.ProgressBar;
 import io.fieldline.core.ClassPlan;
 import io.fieldline.core.FieldModel;
+import io.fieldline.core.Flows;
 import io.fieldline.core.SamplerSettings;
 import io.fieldline.core.data.ToySets;
 import io.fieldline.core.Solver;
-import io.fieldline.core.engine.EnginePool;
 import io.fieldline.core.engine.SampleResult;
 import io.fieldline.core.engine.SampleStatus;
 import io.fieldline.core.engine.SampleTask;
@@ -25,9 +25,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.Callable;
-import java.util.concurrent.LinkedBlockingQueue;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -248,54 +246,54 @@ final class GenerateCommand implements Callable<Integer> {
       }
     };
     ProgressBar bar = new ProgressBar(System.err, "images", total, !noProgress, System::nanoTime);
-    BlockingQueue<SampleResult> finished = new LinkedBlockingQueue<>();
     long startNanos = System.nanoTime();
-    long nfeSum = 0;
-    int nfeMin = Integer.MAX_VALUE;
-    int nfeMax = 0;
-    long written = 0;
+    long[] nfe = {0, Integer.MAX_VALUE, 0, 0}; // sum, min, max, images written
     List<String> failures = new ArrayList<>();
-    int submittedOrdinal = 0;
-    try (EnginePool engine = EnginePool.of(fields, batch)) {
-      engine.start();
-      long outstanding = 0;
-      long done = 0;
-      int window = Math.max(4 * batch, 256); // bounds the memory of finished-but-unwritten samples
-      while (done < total) {
-        while (outstanding < window && tasks.hasNext()) {
-          SampleTask task = tasks.next();
-          if (points || submittedOrdinal < gridSamples.length) {
-            position.put(task, submittedOrdinal);
-          }
-          submittedOrdinal++;
-          engine.submit(task).result().thenAccept(finished::add);
-          outstanding++;
-        }
-        SampleResult r = finished.take();
-        outstanding--;
-        done++;
-        Integer slot = position.remove(r.task());
-        if (r.status() == SampleStatus.COMPLETED) {
-          if (points) {
-            pointLines[slot] = String.format(Locale.ROOT, "%d,%d,%s,%s,%d", r.task().seed(), r.task().index(),
-                r.x()[0], r.x()[1], r.nfe()) + (plan.none() ? "" : "," + r.task().label());
-          } else {
-            write(field, r, subfolders, withIndex);
-          }
-          written++;
-          nfeSum += r.nfe();
-          nfeMin = Math.min(nfeMin, r.nfe());
-          nfeMax = Math.max(nfeMax, r.nfe());
-          if (slot != null && slot < gridSamples.length) {
-            gridSamples[slot] = r.x();
-          }
-        } else {
-          failures.add("seed " + r.task().seed() + " index " + r.task().index() + ": " + r.status() + " "
-              + r.message());
-        }
-        bar.update(done);
+    int[] submittedOrdinal = {0};
+    Iterator<SampleTask> placed = new Iterator<>() { // records where the grid or points.csv wants each result
+      @Override
+      public boolean hasNext() {
+        return tasks.hasNext();
       }
-    }
+
+      @Override
+      public SampleTask next() {
+        SampleTask task = tasks.next();
+        if (points || submittedOrdinal[0] < gridSamples.length) {
+          position.put(task, submittedOrdinal[0]);
+        }
+        submittedOrdinal[0]++;
+        return task;
+      }
+    };
+    long[] done = {0};
+    // The window bounds the memory of finished-but-unwritten samples.
+    Flows.forEachResult(fields, placed, batch, Math.max(4 * batch, 256), r -> {
+      Integer slot = position.remove(r.task());
+      if (r.status() == SampleStatus.COMPLETED) {
+        if (points) {
+          pointLines[slot] = String.format(Locale.ROOT, "%d,%d,%s,%s,%d", r.task().seed(), r.task().index(),
+              r.x()[0], r.x()[1], r.nfe()) + (plan.none() ? "" : "," + r.task().label());
+        } else {
+          write(field, r, subfolders, withIndex);
+        }
+        nfe[3]++;
+        nfe[0] += r.nfe();
+        nfe[1] = Math.min(nfe[1], r.nfe());
+        nfe[2] = Math.max(nfe[2], r.nfe());
+        if (slot != null && slot < gridSamples.length) {
+          gridSamples[slot] = r.x();
+        }
+      } else {
+        failures.add("seed " + r.task().seed() + " index " + r.task().index() + ": " + r.status() + " "
+            + r.message());
+      }
+      bar.update(++done[0]);
+    });
+    long written = nfe[3];
+    long nfeSum = nfe[0];
+    long nfeMin = nfe[1];
+    long nfeMax = nfe[2];
     double seconds = (System.nanoTime() - startNanos) / 1e9;
     if (points) {
       writePoints(pointLines, !plan.none());

@@ -77,6 +77,41 @@ public final class Flows {
     }
   }
 
+  /**
+   * Bulk generation with bounded memory: runs {@code tasks} on one engine per model copy (each its own thread),
+   * keeping at most {@code window} of them in flight, and hands each result to {@code sink} on the calling thread as
+   * it finishes (completion order, not submission order; the sink may be slow: the engines stop once the window is
+   * full of finished but unhanded results). Images are bitwise the same as {@link #sampleAll}'s.
+   *
+   * @param window most samples submitted but not yet handed to the sink, at least 1
+   * @return how many results were handed over (every task's, failed ones included)
+   */
+  public static long forEachResult(List<? extends FieldModel> copies, java.util.Iterator<SampleTask> tasks,
+      int maxBatch, int window, java.util.function.Consumer<SampleResult> sink) throws InterruptedException {
+    if (window < 1) {
+      throw new IllegalArgumentException("window must be >= 1, got " + window);
+    }
+    java.util.concurrent.BlockingQueue<SampleResult> finished = new java.util.concurrent.LinkedBlockingQueue<>();
+    long handed = 0;
+    try (EnginePool pool = EnginePool.of(copies, maxBatch)) {
+      pool.start();
+      long outstanding = 0;
+      while (true) {
+        while (outstanding < window && tasks.hasNext()) {
+          pool.submit(tasks.next()).result().thenAccept(finished::add);
+          outstanding++;
+        }
+        if (outstanding == 0) {
+          return handed;
+        }
+        SampleResult r = finished.take();
+        outstanding--;
+        handed++;
+        sink.accept(r);
+      }
+    }
+  }
+
   /** Carries a latent x0 (at z_max, or sigma_max) back to the data with the given sampler. */
   public static Result decode(FieldModel model, SamplerSettings settings, double[] x0) {
     checkLength(model, x0);

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fieldline.core.ExactField;
@@ -376,6 +377,42 @@ class GenerationEngineTest {
     for (RecordingModel copy : copies) {
       assertFalse(copy.batchSizes.isEmpty(), "every engine of the pool worked");
     }
+  }
+
+  @Test
+  void shouldStreamEveryResultOnceWithinItsWindowAndTheSameImagesAsSampleAll() throws Exception {
+    SamplerSettings heun = SamplerSettings.fixed(Solver.HEUN, 8);
+    List<SampleResult> reference = Flows.sampleAll(field(PFGM), heun, "stream", 5, 40, 4, done -> { });
+    int[] taken = {0};
+    int[] handed = {0};
+    int[] mostInFlight = {0};
+    java.util.Iterator<SampleTask> tasks = new java.util.Iterator<>() {
+      @Override
+      public boolean hasNext() {
+        return taken[0] < 40;
+      }
+
+      @Override
+      public SampleTask next() {
+        SampleTask t = SampleTask.of("stream", taken[0]++, 5, heun);
+        mostInFlight[0] = Math.max(mostInFlight[0], taken[0] - handed[0]);
+        return t;
+      }
+    };
+    double[][] got = new double[40][];
+    long count = Flows.forEachResult(List.of(field(PFGM), field(PFGM)), tasks, 4, 6, r -> {
+      assertEquals(SampleStatus.COMPLETED, r.status());
+      assertEquals(null, got[(int) r.task().index()], "each result once");
+      got[(int) r.task().index()] = r.x();
+      handed[0]++;
+    });
+    assertEquals(40, count);
+    assertTrue(mostInFlight[0] <= 6, "at most the window in flight: " + mostInFlight[0]);
+    for (int i = 0; i < 40; i++) {
+      assertArrayEquals(reference.get(i).x(), got[i], "index " + i);
+    }
+    assertThrows(IllegalArgumentException.class, () -> Flows.forEachResult(List.of(field(PFGM)), tasks, 4, 0,
+        r -> { }));
   }
 
   @Test
