@@ -4,6 +4,7 @@ import io.fieldline.cli.internal.Settings;
 import io.fieldline.core.data.DatasetException;
 import io.fieldline.server.ModelException;
 import java.io.PrintWriter;
+import java.util.List;
 import java.util.Map;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -14,9 +15,8 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "fieldline", mixinStandardHelpOptions = true, versionProvider = Fieldline.Version.class,
     description = "Poisson Flow generative models (PFGM, PFGM++): generate images, train and export field networks.",
-    subcommands = {DemoCommand.class, ServeCommand.class, SubmitCommand.class, CancelCommand.class, SchemasCommand.class, EncodeCommand.class, InterpolateCommand.class, GenerateCommand.class, TrainCommand.class, ExportCommand.class, QuantizeCommand.class, EvalCommand.class,
-        ClassifierCommand.class,
-        CommandLine.HelpCommand.class})
+    subcommands = {ServeCommand.class, SubmitCommand.class, CancelCommand.class, SchemasCommand.class,
+        EncodeCommand.class, InterpolateCommand.class, GenerateCommand.class, CommandLine.HelpCommand.class})
 public final class Fieldline implements Runnable {
   /** Exit status for bad input. */
   public static final int EXIT_USAGE = 2;
@@ -47,6 +47,25 @@ public final class Fieldline implements Runnable {
     spec.commandLine().usage(spec.commandLine().getOut());
   }
 
+  /**
+   * The command line: the serving commands, plus those of every {@link CommandProvider} on the classpath (the
+   * training and demo commands of the full distribution).
+   */
+  public static CommandLine commandLine() {
+    CommandLine cli = new CommandLine(new Fieldline());
+    List<Object> more = new java.util.ArrayList<>();
+    java.util.ServiceLoader.load(CommandProvider.class).forEach(p -> more.addAll(p.commands()));
+    if (more.isEmpty()) {
+      cli.getCommandSpec().usageMessage().footer("", "This is the serving runtime. The full distribution "
+          + "(./fieldline, built from cli/tools) adds demo, train, export, quantize, eval and classifier.");
+      return cli;
+    }
+    cli.getCommandSpec().removeSubcommand("help"); // keep help last in the listing
+    more.forEach(cli::addSubcommand);
+    cli.addSubcommand(new CommandLine.HelpCommand());
+    return cli;
+  }
+
   /** Runs the command line and returns the exit status (for tests and for {@link #main}). */
   public static int execute(PrintWriter out, PrintWriter err, String... args) {
     return execute(System.getenv(), out, err, args);
@@ -57,7 +76,7 @@ public final class Fieldline implements Runnable {
    * exit status; see docs/CONFIGURATION.md.
    */
   public static int execute(Map<String, String> env, PrintWriter out, PrintWriter err, String... args) {
-    CommandLine cli = new CommandLine(new Fieldline());
+    CommandLine cli = commandLine();
     cli.setOut(out);
     cli.setErr(err);
     Settings settings;
@@ -73,6 +92,13 @@ public final class Fieldline implements Runnable {
       String setting = settings.explain(ex);
       if (setting != null) {
         c.getErr().println(c.getCommandSpec().qualifiedName() + ": " + setting);
+        c.getErr().flush();
+        return EXIT_USAGE;
+      }
+      if (c.getParent() == null && a.length > 0 && Settings.FULL_DISTRIBUTION_COMMANDS.contains(a[0])
+          && !c.getSubcommands().containsKey(a[0])) {
+        c.getErr().println("fieldline: '" + a[0] + "' is a command of the full distribution (./fieldline, built from "
+            + "cli/tools); this is the serving runtime, which has " + String.join(", ", c.getSubcommands().keySet()));
         c.getErr().flush();
         return EXIT_USAGE;
       }

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import io.fieldline.cli.internal.SettingRules;
 import io.fieldline.cli.internal.Settings;
 import io.fieldline.core.data.IdxFixtures;
 import java.io.PrintWriter;
@@ -200,21 +199,6 @@ class SettingsTest {
     r = generate(Map.of(), "--config", file.toString());
     assertGenerated(1, r);
     assertFalse(r.err().contains("warning"), r.err());
-  }
-
-  @Test
-  void rulesNameRealFlags() {
-    CommandLine cli = new CommandLine(new Fieldline());
-    for (String key : SettingRules.keys()) {
-      int dot = key.indexOf('.');
-      boolean found = false;
-      for (CommandLine c : cli.getSubcommands().values()) {
-        if (dot < 0 || c.getCommandName().equals(key.substring(0, dot))) {
-          found |= c.getCommandSpec().findOption("--" + key.substring(dot + 1)) != null;
-        }
-      }
-      assertTrue(found, "SettingRules has '" + key + "' but no command has that flag");
-    }
   }
 
   // Map flags, on a small command of their own (serve and submit would need a broker to show their maps).

@@ -253,12 +253,23 @@ public final class Settings implements CommandLine.IDefaultValueProvider {
         + check.requirement() + ", got " + value + " (" + where + ")");
   }
 
+  /**
+   * The commands of the full distribution that the serving runtime lacks: a config file shared by both may scope keys
+   * to them (train.ema=...), and the serving runtime accepts such keys without checking them.
+   */
+  public static final java.util.Set<String> FULL_DISTRIBUTION_COMMANDS = java.util.Set.of("demo", "train", "export",
+      "quantize", "eval", "classifier");
+
   private void checkKeys(CommandLine root, CommandLine target) {
     List<String> problems = new ArrayList<>();
     for (String k : file.keySet()) {
       String rest = k;
       CommandLine scope = null;
       int dot = k.indexOf('.');
+      if (dot > 0 && !root.getSubcommands().containsKey(k.substring(0, dot))
+          && FULL_DISTRIBUTION_COMMANDS.contains(k.substring(0, dot))) {
+        continue; // a key of a command this runtime does not have: the full distribution checks it
+      }
       if (dot > 0 && root.getSubcommands().containsKey(k.substring(0, dot))) {
         scope = root.getSubcommands().get(k.substring(0, dot));
         rest = k.substring(dot + 1);

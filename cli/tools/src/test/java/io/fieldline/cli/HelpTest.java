@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.fieldline.cli.internal.SettingRules;
 import io.fieldline.cli.internal.Settings;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -16,7 +17,7 @@ import picocli.CommandLine.Model.ArgSpec;
 
 class HelpTest {
   private static CommandLine model() {
-    CommandLine cli = new CommandLine(new Fieldline());
+    CommandLine cli = Fieldline.commandLine();
     Settings.install(cli, new String[0], Map.of());
     return cli;
   }
@@ -27,6 +28,29 @@ class HelpTest {
     root.getSubcommands().values().stream().filter(c -> !(c.getCommand() instanceof CommandLine.HelpCommand))
         .forEach(all::add);
     return all;
+  }
+
+  @Test
+  void rulesNameRealFlags() {
+    CommandLine cli = Fieldline.commandLine();
+    for (String key : SettingRules.keys()) {
+      int dot = key.indexOf('.');
+      boolean found = false;
+      for (CommandLine c : cli.getSubcommands().values()) {
+        if (dot < 0 || c.getCommandName().equals(key.substring(0, dot))) {
+          found |= c.getCommandSpec().findOption("--" + key.substring(dot + 1)) != null;
+        }
+      }
+      assertTrue(found, "SettingRules has '" + key + "' but no command has that flag");
+    }
+  }
+
+  @Test
+  void fullDistributionAddsExactlyTheCommandsTheServingRuntimeLacks() {
+    java.util.Set<String> added = new java.util.HashSet<>();
+    new ToolCommands().commands().forEach(c -> added.add(new CommandLine(c).getCommandName()));
+    assertEquals(Settings.FULL_DISTRIBUTION_COMMANDS, added, "the serving runtime accepts config keys of these");
+    assertTrue(model().getSubcommands().keySet().containsAll(added));
   }
 
   @Test

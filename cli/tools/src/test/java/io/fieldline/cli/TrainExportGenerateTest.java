@@ -81,7 +81,7 @@ class TrainExportGenerateTest {
     Path rows = dir.resolve("rows.md");
     Files.delete(bundle.resolve("samples.png")); // so the sweep must draw it, whichever preset it picks
     String[] sweep = {"eval", "--model", bundle.toString(), "--sweep", "--n", "10", "--report", rows.toString(),
-        "--classifier", Path.of("..", "models", "fmnist-classifier").toString(), "--write-preset", "--no-progress"};
+        "--classifier", Path.of("..", "..", "models", "fmnist-classifier").toString(), "--write-preset", "--no-progress"};
     assertEquals(0, run(out, err, sweep), err.toString());
     assertEquals(7, Files.readAllLines(rows).size(), "one row per grid setting");
     SamplerSettings preset = ModelBundle.read(bundle).defaultSampler(); // the hash still verifies
@@ -103,7 +103,7 @@ class TrainExportGenerateTest {
 
     // The numbers do not depend on how many engines generated the images.
     String[] one = {"eval", "--model", bundle.toString(), "--solver", "euler", "--steps", "3", "--n", "10",
-        "--classifier", Path.of("..", "models", "fmnist-classifier").toString(), "--no-progress", "--workers", "1"};
+        "--classifier", Path.of("..", "..", "models", "fmnist-classifier").toString(), "--no-progress", "--workers", "1"};
     StringWriter byOne = new StringWriter();
     assertEquals(0, run(byOne, err, one), err.toString());
     one[one.length - 1] = "3";

@@ -16,15 +16,15 @@ import picocli.CommandLine;
 /**
  * docs/CONFIGURATION.md's settings tables and docs/CLI.md are generated from the picocli model; this test fails when
  * they are stale. Regenerate both with
- * {@code mvn -o -q -pl cli test -Dtest=ConfigReferenceTest -Dfieldline.writeDocs=true}, then review the diff.
+ * {@code mvn -o -q -pl cli/tools test -Dtest=ConfigReferenceTest -Dfieldline.writeDocs=true}, then review the diff.
  */
 class ConfigReferenceTest {
-  private static final String REGENERATE = "mvn -o -q -pl cli test -Dtest=ConfigReferenceTest "
+  private static final String REGENERATE = "mvn -o -q -pl cli/tools test -Dtest=ConfigReferenceTest "
       + "-Dfieldline.writeDocs=true";
 
   /** The command line with built-in defaults only (no config file, empty environment). */
   private static CommandLine model() {
-    CommandLine cli = new CommandLine(new Fieldline());
+    CommandLine cli = Fieldline.commandLine();
     Settings.install(cli, new String[0], Map.of());
     return cli;
   }
