@@ -1,12 +1,10 @@
 package io.fieldline.cli;
 
-import io.fieldline.streams.Topics;
+import io.fieldline.cli.internal.ClusterOptions;
 import io.fieldline.streams.client.FieldlineClient;
-import io.fieldline.streams.registry.SchemaRegistryClient;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
@@ -26,31 +24,18 @@ final class CancelCommand implements Callable<Integer> {
   @Parameters(index = "0", paramLabel = "REQUEST_ID", description = "The request to stop.")
   String requestId;
 
-  @Option(names = "--bootstrap-servers", paramLabel = "HOSTS", required = true, description = "Kafka bootstrap "
-      + "servers.")
-  String bootstrap;
-
-  @Option(names = "--registry", paramLabel = "URL", required = true, description = "Confluent-API schema registry.")
-  String registry;
-
   @Option(names = "--reason", paramLabel = "TEXT", description = "Why, shown in the request's status. Default: none.")
   String reason;
 
-  @Option(names = "--topic-prefix", paramLabel = "PREFIX", defaultValue = "fieldline.", description = "Topic prefix. "
-      + "Default: ${DEFAULT-VALUE}.")
-  String prefix;
-
-  @Option(names = "--kafka", paramLabel = "KEY=VALUE", description = "Any Kafka client setting (repeatable).")
-  Map<String, String> kafka = new LinkedHashMap<>();
+  @Mixin
+  ClusterOptions cluster;
 
   @Override
-  public Integer call() {
+  public Integer call() throws java.io.IOException {
     if (requestId.isBlank()) {
       throw new Fieldline.UsageException("the request id is empty");
     }
-    try (FieldlineClient client = FieldlineClient.builder().setBootstrapServers(bootstrap)
-        .setRegistry(SchemaRegistryClient.builder().setUrl(registry).build()).optTopics(Topics.withPrefix(prefix))
-        .optKafka(kafka).build()) {
+    try (FieldlineClient client = cluster.client().build()) {
       client.cancel(requestId, reason);
     }
     spec.commandLine().getOut().printf("cancel sent for request %s%n", requestId);

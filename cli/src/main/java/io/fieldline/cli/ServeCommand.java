@@ -1,5 +1,6 @@
 package io.fieldline.cli;
 
+import io.fieldline.cli.internal.ClusterOptions;
 import io.fieldline.server.ModelCatalog;
 import io.fieldline.streams.PipelineMetrics;
 import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
@@ -12,7 +13,6 @@ import io.fieldline.streams.PipelineLimits;
 import io.fieldline.streams.TopicSetup;
 import io.fieldline.streams.Topics;
 import io.fieldline.streams.registry.SchemaRegistryClient;
-import java.io.InputStream;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,6 +26,7 @@ import java.util.concurrent.CountDownLatch;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
@@ -38,14 +39,6 @@ import picocli.CommandLine.Model.CommandSpec;
 final class ServeCommand implements Callable<Integer> {
   @Spec
   CommandSpec spec;
-
-  @Option(names = "--bootstrap-servers", paramLabel = "HOSTS", required = true,
-      description = "Kafka bootstrap servers, e.g. broker1:9092,broker2:9092.")
-  String bootstrap;
-
-  @Option(names = "--registry", paramLabel = "URL", required = true,
-      description = "Confluent-API schema registry URL (Confluent, Apicurio /apis/ccompat/v7, Karapace, Redpanda).")
-  String registry;
 
   @Option(names = "--models-dir", paramLabel = "DIR", defaultValue = Fieldline.MODELS_DIR,
       description = "Model bundles by name (<dir>/<name>/model.json or <dir>/<name>/<version>/model.json). "
@@ -91,11 +84,6 @@ final class ServeCommand implements Callable<Integer> {
           + "Default: ${DEFAULT-VALUE}.")
   String applicationId;
 
-  @Option(names = "--topic-prefix", paramLabel = "PREFIX", defaultValue = "fieldline.",
-      description = "Prefix of the topic names (requests, control, samples, progress, images, status, requests.dlq). "
-          + "Default: ${DEFAULT-VALUE}.")
-  String prefix;
-
   @Option(names = "--state-dir", paramLabel = "DIR", description = "Kafka Streams state directory. Default: "
       + "Kafka Streams' default.")
   Path stateDir;
@@ -104,14 +92,6 @@ final class ServeCommand implements Callable<Integer> {
       description = "How often to print this instance's completed-image count (ISO-8601, e.g. PT5S). "
           + "Default: ${DEFAULT-VALUE}.")
   Duration statsEvery;
-
-  @Option(names = "--kafka", paramLabel = "KEY=VALUE", description = "Any Kafka Streams or client setting, passed "
-      + "unchanged (repeatable), e.g. security.protocol=SASL_SSL.")
-  Map<String, String> kafka = new LinkedHashMap<>();
-
-  @Option(names = "--kafka-config", paramLabel = "FILE", description = "A properties file of Kafka settings (read "
-      + "before --kafka, which wins).")
-  Path kafkaConfig;
 
   @Option(names = "--create-topics", negatable = true, defaultValue = "true", fallbackValue = "true",
       description = "Create the pipeline's missing topics at start (samples with --samples-partitions partitions, the "
@@ -160,7 +140,7 @@ final class ServeCommand implements Callable<Integer> {
     try (org.apache.kafka.clients.admin.Admin client = org.apache.kafka.clients.admin.Admin.create(
         org.apache.kafka.clients.admin.AdminClientConfig.configNames().stream().filter(admin::containsKey)
             .collect(java.util.stream.Collectors.toMap(k -> k, admin::get)))) {
-      List<String> created = setup.ensure(client, Topics.withPrefix(prefix), createTopics);
+      List<String> created = setup.ensure(client, cluster.topics(), createTopics);
       if (!created.isEmpty()) {
         stdout.println("created topics " + created);
         stdout.flush();
@@ -170,17 +150,16 @@ final class ServeCommand implements Callable<Integer> {
     }
   }
 
+  @Mixin
+  ClusterOptions cluster;
+
   @Override
   public Integer call() throws Exception {
     PrintWriter stdout = spec.commandLine().getOut();
-    Properties props = new Properties();
-    if (kafkaConfig != null) {
-      try (InputStream in = Files.newInputStream(kafkaConfig)) {
-        props.load(in);
-      }
-    }
-    props.putAll(kafka);
-    props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    Properties props = cluster.kafkaSettings();
+    String bootstrap = cluster.bootstrap;
+    String registry = cluster.registry;
+    String prefix = cluster.prefix;
     props.put(StreamsConfig.APPLICATION_ID_CONFIG, applicationId);
     if (stateDir != null) {
       props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());

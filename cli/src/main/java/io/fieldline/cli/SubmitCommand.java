@@ -1,14 +1,12 @@
 package io.fieldline.cli;
 
+import io.fieldline.cli.internal.ClusterOptions;
 import io.fieldline.cli.internal.ProgressBar;
 import io.fieldline.schemas.ClassRequest;
 import io.fieldline.schemas.GenerationRequest;
 import io.fieldline.schemas.GenerationStatus;
 import io.fieldline.schemas.SamplerSpec;
-import io.fieldline.streams.Topics;
 import io.fieldline.streams.client.FieldlineClient;
-import io.fieldline.streams.registry.SchemaRegistryClient;
-import java.io.InputStream;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,11 +17,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Properties;
 import java.util.UUID;
 import java.util.concurrent.Callable;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
@@ -44,13 +41,6 @@ import picocli.CommandLine.Model.CommandSpec;
 final class SubmitCommand implements Callable<Integer> {
   @Spec
   CommandSpec spec;
-
-  @Option(names = "--bootstrap-servers", paramLabel = "HOSTS", required = true, description = "Kafka bootstrap "
-      + "servers.")
-  String bootstrap;
-
-  @Option(names = "--registry", paramLabel = "URL", required = true, description = "Confluent-API schema registry.")
-  String registry;
 
   @Option(names = "--model", paramLabel = "NAME", required = true, description = "Model name as the servers know it.")
   String model;
@@ -109,39 +99,19 @@ final class SubmitCommand implements Callable<Integer> {
       + "Default: ${DEFAULT-VALUE}.")
   Path out;
 
-  @Option(names = "--topic-prefix", paramLabel = "PREFIX", defaultValue = "fieldline.", description = "Topic prefix. "
-      + "Default: ${DEFAULT-VALUE}.")
-  String prefix;
-
   @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "PT30M", description = "Give up after this "
       + "long. Default: ${DEFAULT-VALUE}.")
   Duration timeout;
 
-  @Option(names = "--kafka", paramLabel = "KEY=VALUE", description = "Any Kafka client setting (repeatable), e.g. "
-      + "security.protocol=SASL_SSL.")
-  Map<String, String> kafka = new LinkedHashMap<>();
-
-  @Option(names = "--kafka-config", paramLabel = "FILE", description = "A properties file of Kafka client settings.")
-  Path kafkaConfig;
-
   @Option(names = "--no-progress", description = "Do not draw the progress bar.")
   boolean noProgress;
+
+  @Mixin
+  ClusterOptions cluster;
 
   @Override
   public Integer call() throws Exception {
     PrintWriter stdout = spec.commandLine().getOut();
-    Topics topics = Topics.withPrefix(prefix);
-    Map<String, Object> common = new HashMap<>();
-    if (kafkaConfig != null) {
-      Properties p = new Properties();
-      try (InputStream in = Files.newInputStream(kafkaConfig)) {
-        p.load(in);
-      }
-      p.forEach((k, v) -> common.put(k.toString(), v));
-    }
-    common.putAll(kafka);
-    common.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-    SchemaRegistryClient client = SchemaRegistryClient.builder().setUrl(registry).build();
     String id = requestId != null ? requestId : UUID.randomUUID().toString();
     if (classes != null && !classCounts.isEmpty()) {
       throw new Fieldline.UsageException("give --class or --class-count, not both");
@@ -163,8 +133,7 @@ final class SubmitCommand implements Callable<Integer> {
         .setClientId(clientId).setDeadlineEpochMs(deadline == null ? null : Instant.now().plus(deadline).toEpochMilli()).setLabels(labels)
         .build();
     Files.createDirectories(out);
-    try (FieldlineClient fieldline = FieldlineClient.builder().setBootstrapServers(bootstrap).setRegistry(client)
-        .optTopics(topics).optKafka(common).optRegistryWait(timeout, message -> {
+    try (FieldlineClient fieldline = cluster.client().optRegistryWait(timeout, message -> {
           stdout.println(message);
           stdout.flush();
         }).build()) {
