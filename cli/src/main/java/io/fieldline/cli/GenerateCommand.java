@@ -27,6 +27,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
@@ -57,6 +58,12 @@ final class GenerateCommand implements Callable<Integer> {
 
   @picocli.CommandLine.Mixin
   io.fieldline.cli.internal.DeviceOption deviceOption;
+
+  @Mixin
+  io.fieldline.cli.internal.EngineOptions engine;
+
+  @Mixin
+  io.fieldline.cli.internal.SamplerOptions sampler;
 
   @Option(names = {"-m", "--model"}, paramLabel = "SPEC",
       defaultValue = Fieldline.MODELS_DIR + "/" + Fieldline.BUNDLED_MODEL,
@@ -95,17 +102,6 @@ final class GenerateCommand implements Callable<Integer> {
           + "runs of more than 1000 images go into subfolders of 1000 seeds each.")
   Path out;
 
-  @Option(names = "--solver", paramLabel = "NAME",
-      description = "euler, heun, rk45 or edm. PFGM: Euler / improved Euler on a ln z grid, or adaptive RK45 in ln z. "
-          + "PFGM++: edm (= heun) is EDM's Heun sampler on the sigma schedule. Default: the model's preset "
-          + "(model.json, measured by eval --sweep), else rk45 for PFGM, edm for PFGM++.")
-  String solver;
-
-  @Option(names = "--steps", paramLabel = "N",
-      description = "Grid steps of euler/heun/edm, 1..10000 (NFE = N for euler, 2N-1 for heun/edm). "
-          + "Default: the preset's for its solver, else 100 for PFGM, 18 for PFGM++.")
-  Integer steps;
-
   @Option(names = "--rtol", paramLabel = "R",
       description = "RK45 relative tolerance, per sample. Default: the preset's, else 1e-4.")
   Double rtol;
@@ -126,16 +122,6 @@ final class GenerateCommand implements Callable<Integer> {
           + "[0, 20]. 1 is the plain conditional field and 0 the unconditional one (one evaluation per step); other "
           + "values cost two evaluations per step. Default: 1.")
   Double guidance;
-
-  @Option(names = "--batch", paramLabel = "B", defaultValue = "64",
-      description = "Most samples per batched field evaluation (the engine's maxBatchSize). Default: ${DEFAULT-VALUE}.")
-  int batch;
-
-  @Option(names = "--workers", paramLabel = "N", defaultValue = "0",
-      description = "Engines, each with its own copy of the model on its own thread; a sample goes to the "
-          + "least-loaded one and its image is the same whichever. 0 (default): one per core, each model "
-          + "single-threaded.")
-  int workers;
 
   @Option(names = "--grid", paramLabel = "FILE",
       description = "Also write a contact sheet of the first --grid-count images to FILE (PNG).")
@@ -169,7 +155,7 @@ final class GenerateCommand implements Callable<Integer> {
       default:
         throw new Fieldline.UsageException("unknown --kind '" + kind + "' (expected pfgm or pfgmpp)");
     }
-    int engines = ModelLoader.workersFor(deviceOption.device, workers);
+    int engines = ModelLoader.workersFor(deviceOption.device, engine.workers);
     List<FieldModel> fields = loader.optEngines(engines).build().loadCopies(model, engines);
     try {
       SamplerSettings settings = settings(fields.get(0), stderr);
@@ -192,9 +178,8 @@ final class GenerateCommand implements Callable<Integer> {
   }
 
   private SamplerSettings settings(FieldModel field, PrintWriter stderr) {
-    SamplerSettings settings = SamplerSettings.resolve(field.defaultSampler(), field.physics(), solver, steps, rtol,
-        atol);
-    if (settings.solver() == Solver.RK45 && steps != null) {
+    SamplerSettings settings = sampler.resolve(field, rtol, atol);
+    if (settings.solver() == Solver.RK45 && sampler.steps != null) {
       stderr.println("note: --steps is ignored by rk45 (it chooses its own steps; use --rtol)");
     }
     return Fieldline.withGuidance(settings, guidance, field);
@@ -268,7 +253,7 @@ final class GenerateCommand implements Callable<Integer> {
     };
     long[] done = {0};
     // The window bounds the memory of finished-but-unwritten samples.
-    Flows.forEachResult(fields, placed, batch, Math.max(4 * batch, 256), r -> {
+    Flows.forEachResult(fields, placed, engine.batch, Math.max(4 * engine.batch, 256), r -> {
       Integer slot = position.remove(r.task());
       if (r.status() == SampleStatus.COMPLETED) {
         if (points) {

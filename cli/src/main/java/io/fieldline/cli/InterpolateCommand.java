@@ -17,6 +17,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
@@ -35,6 +36,9 @@ final class InterpolateCommand implements Callable<Integer> {
   @Spec
   CommandSpec spec;
 
+  @Mixin
+  io.fieldline.cli.internal.SamplerOptions sampler;
+
   @Option(names = {"-m", "--model"}, paramLabel = "SPEC",
       defaultValue = Fieldline.MODELS_DIR + "/" + Fieldline.BUNDLED_FLOAT_MODEL,
       description = "A model bundle directory or exact:<data>. Default: the bundled float32 PFGM++ network (the "
@@ -51,12 +55,6 @@ final class InterpolateCommand implements Callable<Integer> {
       + "included. Default: ${DEFAULT-VALUE}.")
   int frames;
 
-  @Option(names = "--solver", paramLabel = "NAME", description = "Sampler of the frames. Default: the model's.")
-  String solver;
-
-  @Option(names = "--steps", paramLabel = "N", description = "Grid steps of euler/heun/edm. Default: the model's.")
-  Integer steps;
-
   @Option(names = "--rtol", paramLabel = "R", defaultValue = "1e-5", description = "RK45 tolerance of encoding an "
       + "image end. Default: ${DEFAULT-VALUE}.")
   double rtol;
@@ -72,8 +70,7 @@ final class InterpolateCommand implements Callable<Integer> {
     SamplerSettings.rk45(rtol); // refuses a tolerance outside [1e-12, 1] before any work
     PrintWriter stdout = spec.commandLine().getOut();
     try (FieldModel field = ModelLoader.builder().build().load(model)) {
-      SamplerSettings settings = SamplerSettings.resolve(field.defaultSampler(), field.physics(), solver, steps, null,
-          null);
+      SamplerSettings settings = sampler.resolve(field, null, null);
       double[] a = latent(field, from, "--from");
       double[] b = latent(field, to, "--to");
       double[][] path = new double[frames][];

@@ -40,6 +40,9 @@ final class ServeCommand implements Callable<Integer> {
   @Spec
   CommandSpec spec;
 
+  @Mixin
+  io.fieldline.cli.internal.EngineOptions engine;
+
   @Option(names = "--models-dir", paramLabel = "DIR", defaultValue = Fieldline.MODELS_DIR,
       description = "Model bundles by name (<dir>/<name>/model.json or <dir>/<name>/<version>/model.json). "
           + "Default: the models/ folder of the checkout that ./fieldline runs from, else ./models.")
@@ -55,15 +58,6 @@ final class ServeCommand implements Callable<Integer> {
 
   @picocli.CommandLine.Mixin
   io.fieldline.cli.internal.DeviceOption deviceOption;
-
-  @Option(names = "--batch", paramLabel = "B", defaultValue = "64",
-      description = "Engine batch size (rows per forward pass). Default: ${DEFAULT-VALUE}.")
-  int batch;
-
-  @Option(names = "--workers", paramLabel = "N", defaultValue = "0",
-      description = "Engines per model version, each with its own copy of the model on its own thread; a sample goes "
-          + "to the least-loaded one. 0 (default): one per core on the CPU, each model single-threaded; 1 on a GPU.")
-  int workers;
 
   @Option(names = "--max-count", paramLabel = "N", defaultValue = "10000",
       description = "Most images one request may ask for; larger requests are REJECTED. Default: ${DEFAULT-VALUE}.")
@@ -166,7 +160,7 @@ final class ServeCommand implements Callable<Integer> {
     }
     stdout.printf("kafka settings: %s%n", io.fieldline.streams.Secrets.describe(props)); // secrets as [hidden]
     String device = deviceOption.device;
-    int engines = ModelLoader.workersFor(device, workers);
+    int engines = ModelLoader.workersFor(device, engine.workers);
     ModelCatalog.Builder catalogBuilder = ModelCatalog.builder().optListener(message -> {
           stdout.println("models: " + message); // a new version ready, or one that failed and is not served
           stdout.flush();
@@ -188,7 +182,7 @@ final class ServeCommand implements Callable<Integer> {
                .optTopics(Topics.withPrefix(prefix)).optDevice(device)
                .optLimits(PipelineLimits.defaults().withMaxCount(maxCount)
                    .withQueueBounds(maxQueuedPerClient, maxQueued))
-               .optMaxBatchSize(batch).optWorkers(engines).optMetrics(metrics)
+               .optMaxBatchSize(engine.batch).optWorkers(engines).optMetrics(metrics)
                .optRegistryWait(Duration.ofSeconds(5), registryWait).build()) {
         java.util.concurrent.atomic.AtomicReference<KafkaStreams> streamsRef = new java.util.concurrent.atomic
             .AtomicReference<>();
@@ -259,7 +253,7 @@ final class ServeCommand implements Callable<Integer> {
               prefix + "requests", bootstrap, io.fieldline.streams.Secrets.maskUrl(registry),
               device + (device.startsWith("cpu") ? "" : " (" + String.join(" -> ",
                   io.fieldline.server.ExecutionDevice.parse(device, deviceOption.trtCache).providers()) + ")"), engines,
-              engines == 1 ? "" : "s", batch);
+              engines == 1 ? "" : "s", engine.batch);
           stdout.flush();
           long last = -1;
           while (!stopped.await(statsEvery.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {

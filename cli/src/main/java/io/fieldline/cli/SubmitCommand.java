@@ -42,6 +42,9 @@ final class SubmitCommand implements Callable<Integer> {
   @Spec
   CommandSpec spec;
 
+  @Mixin
+  io.fieldline.cli.internal.SamplerOptions sampler;
+
   @Option(names = "--model", paramLabel = "NAME", required = true, description = "Model name as the servers know it.")
   String model;
 
@@ -67,12 +70,6 @@ final class SubmitCommand implements Callable<Integer> {
   @Option(names = "--seed", paramLabel = "S", defaultValue = "0", description = "Request seed. Default: "
       + "${DEFAULT-VALUE}.")
   long seed;
-
-  @Option(names = "--solver", paramLabel = "NAME", description = "euler, heun, rk45 or edm; default: the model's.")
-  String solver;
-
-  @Option(names = "--steps", paramLabel = "N", description = "Grid steps of euler/heun/edm.")
-  Integer steps;
 
   @Option(names = "--rtol", paramLabel = "R", description = "RK45 tolerance (rtol = atol).")
   Double rtol;
@@ -116,11 +113,12 @@ final class SubmitCommand implements Callable<Integer> {
     if (classes != null && !classCounts.isEmpty()) {
       throw new Fieldline.UsageException("give --class or --class-count, not both");
     }
-    if (solver == null && (steps != null || rtol != null)) {
+    if (sampler.solver == null && (sampler.steps != null || rtol != null)) {
       throw new Fieldline.UsageException("--steps and --rtol need --solver");
     }
-    SamplerSpec sampler = solver == null && guidance == null ? null
-        : SamplerSpec.newBuilder().setSolver(solver == null ? "" : solver).setSteps(steps).setRtol(rtol).setAtol(rtol)
+    SamplerSpec samplerSpec = sampler.solver == null && guidance == null ? null
+        : SamplerSpec.newBuilder().setSolver(sampler.solver == null ? "" : sampler.solver).setSteps(sampler.steps)
+            .setRtol(rtol).setAtol(rtol)
             .setGuidance(guidance).build();
     ClassRequest classRequest = classes != null
         ? ClassRequest.newBuilder().setNames(new java.util.ArrayList<>(classes)).build()
@@ -128,7 +126,7 @@ final class SubmitCommand implements Callable<Integer> {
     int count = this.count != null ? this.count
         : classCounts.isEmpty() ? 16 : classCounts.values().stream().mapToInt(Integer::intValue).sum();
     GenerationRequest request = GenerationRequest.newBuilder().setRequestId(id).setModel(model)
-        .setModelVersion(modelVersion).setCount(count).setSeed(seed).setSampler(sampler).setPriority(priority)
+        .setModelVersion(modelVersion).setCount(count).setSeed(seed).setSampler(samplerSpec).setPriority(priority)
         .setClasses(classRequest)
         .setClientId(clientId).setDeadlineEpochMs(deadline == null ? null : Instant.now().plus(deadline).toEpochMilli()).setLabels(labels)
         .build();

@@ -182,7 +182,7 @@ class SettingsTest {
   void helpShowsTheDefaultsTheSettingsGive() {
     Run r = run(Map.of("FIELDLINE_GENERATE_BATCH", "7"), "generate", "--help");
     assertEquals(0, r.status(), r.err());
-    assertTrue(r.out().contains("maxBatchSize). Default: 7."), r.out());
+    assertTrue(r.out().contains("on it. Default: 7."), r.out());
   }
 
   @Test

@@ -31,6 +31,7 @@ import java.util.concurrent.Callable;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
@@ -46,6 +47,12 @@ final class DemoCommand implements Callable<Integer> {
 
   @picocli.CommandLine.Mixin
   io.fieldline.cli.internal.DeviceOption deviceOption;
+
+  @Mixin
+  io.fieldline.cli.internal.EngineOptions engine;
+
+  @Mixin
+  io.fieldline.cli.internal.SamplerOptions sampler;
 
   @Option(names = "--count", paramLabel = "N", defaultValue = "64", description = "Images to request, 1..10000; on a "
       + "class-conditional model count / classes of each class (one grid row per class). Default: ${DEFAULT-VALUE}.")
@@ -69,20 +76,6 @@ final class DemoCommand implements Callable<Integer> {
       + "${DEFAULT-VALUE}.")
   long seed;
 
-  @Option(names = "--solver", paramLabel = "NAME", description = "euler, heun, rk45 or edm; default: the model's.")
-  String solver;
-
-  @Option(names = "--steps", paramLabel = "N", description = "Grid steps of euler/heun/edm.")
-  Integer steps;
-
-  @Option(names = "--batch", paramLabel = "B", defaultValue = "64", description = "Engine batch size. Default: "
-      + "${DEFAULT-VALUE}.")
-  int batch;
-
-  @Option(names = "--workers", paramLabel = "N", defaultValue = "0", description = "Engines, each with its own copy "
-      + "of the model on its own thread, as for serve. 0 (default): one per core, each model single-threaded.")
-  int workers;
-
   @Option(names = "--no-progress", description = "Do not draw the progress bar.")
   boolean noProgress;
 
@@ -93,7 +86,7 @@ final class DemoCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     PrintWriter stdout = spec.commandLine().getOut();
-    int engines = ModelLoader.workersFor(deviceOption.device, workers);
+    int engines = ModelLoader.workersFor(deviceOption.device, engine.workers);
     ModelCatalog.Builder catalogBuilder = ModelCatalog.builder().optAlias("fashion-mnist-exact",
         ModelLoader.DEFAULT_MODEL).optLoader(deviceOption.applyTo(ModelLoader.builder().optEngines(engines)).build());
     if (Files.isDirectory(modelsDir)) {
@@ -115,7 +108,8 @@ final class DemoCommand implements Callable<Integer> {
         kafka.createTopics(topics);
         SchemaRegistryClient client = SchemaRegistryClient.builder().setUrl(registry.confluentUrl()).build();
         try (FieldlinePipeline pipeline = FieldlinePipeline.builder().setRegistry(client).setCatalog(catalog)
-            .optDevice(deviceOption.device).optMaxBatchSize(batch).optWorkers(engines).optCollectInterval(Duration.ofMillis(50)).build()) {
+            .optDevice(deviceOption.device).optMaxBatchSize(engine.batch).optWorkers(engines)
+            .optCollectInterval(Duration.ofMillis(50)).build()) {
           Properties props = new Properties();
           props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
           props.put(StreamsConfig.STATE_DIR_CONFIG, state.toString());
@@ -143,7 +137,8 @@ final class DemoCommand implements Callable<Integer> {
   private int run(PrintWriter stdout, LocalKafka kafka, SchemaRegistryClient client, Topics topics,
       KafkaStreams streams, double startup) throws Exception {
     String id = "demo-" + System.currentTimeMillis();
-    SamplerSpec sampler = solver == null ? null : SamplerSpec.newBuilder().setSolver(solver).setSteps(steps).build();
+    SamplerSpec samplerSpec = sampler.solver == null ? null
+        : SamplerSpec.newBuilder().setSolver(sampler.solver).setSteps(sampler.steps).build();
     // A class-conditional model shows every class: count / classes images of each, one grid row per class.
     ClassRequest perClass = null;
     if (!classes.isEmpty()) {
@@ -155,7 +150,7 @@ final class DemoCommand implements Callable<Integer> {
       columns = each;
     }
     GenerationRequest request = GenerationRequest.newBuilder().setRequestId(id).setModel(model).setCount(count)
-        .setSeed(seed).setSampler(sampler).setClasses(perClass).build();
+        .setSeed(seed).setSampler(samplerSpec).setClasses(perClass).build();
     Map<Integer, byte[]> images = new TreeMap<>();
     FieldlineClient.Outcome outcome;
     long sent;

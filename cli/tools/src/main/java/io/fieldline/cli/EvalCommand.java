@@ -23,6 +23,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
@@ -48,17 +49,15 @@ final class EvalCommand implements Callable<Integer> {
   @picocli.CommandLine.Mixin
   io.fieldline.cli.internal.DeviceOption deviceOption;
 
+  @Mixin
+  io.fieldline.cli.internal.EngineOptions engine;
+
+  @Mixin
+  io.fieldline.cli.internal.SamplerOptions sampler;
+
   @Option(names = {"-m", "--model"}, paramLabel = "SPEC", required = true,
       description = "A model bundle directory or exact:<data> (as for generate).")
   String model;
-
-  @Option(names = "--solver", paramLabel = "NAME", description = "euler, heun, rk45 or edm. Default: the model's "
-      + "default sampler (its measured preset, else rk45 for PFGM and edm for PFGM++).")
-  String solver;
-
-  @Option(names = "--steps", paramLabel = "N", description = "Grid steps of euler/heun/edm. Default: the preset's "
-      + "for its solver, else 100 (PFGM), 18 (PFGM++).")
-  Integer steps;
 
   @Option(names = "--rtol", paramLabel = "R", description = "RK45 tolerance (rtol = atol), also the RK45 row of "
       + "--sweep. Default: the preset's, else 1e-4.")
@@ -84,15 +83,6 @@ final class EvalCommand implements Callable<Integer> {
           + "from, else of the working directory.")
   Path classifier;
 
-  @Option(names = "--batch", paramLabel = "B", defaultValue = "64", description = "Engine batch size. "
-      + "Default: ${DEFAULT-VALUE}.")
-  int batch;
-
-  @Option(names = "--workers", paramLabel = "N", defaultValue = "0",
-      description = "Engines, each with its own copy of the model on its own thread (the images do not depend on it). "
-          + "0 (default): one per core, each model single-threaded.")
-  int workers;
-
   @Option(names = "--report", paramLabel = "FILE", description = "Append a markdown table row to FILE.")
   Path report;
 
@@ -116,7 +106,7 @@ final class EvalCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    if (sweep && (solver != null || steps != null)) {
+    if (sweep && (sampler.solver != null || sampler.steps != null)) {
       throw new ParameterException(spec.commandLine(), "--sweep measures its own grid; drop --solver and --steps");
     }
     if (writePreset && (!sweep || !Files.isDirectory(Path.of(model)))) {
@@ -135,7 +125,7 @@ final class EvalCommand implements Callable<Integer> {
       throw new ParameterException(spec.commandLine(), "--cas must be in 0..60000, got " + cas);
     }
     PrintWriter out = spec.commandLine().getOut();
-    int engines = ModelLoader.workersFor(deviceOption.device, workers);
+    int engines = ModelLoader.workersFor(deviceOption.device, engine.workers);
     List<FieldModel> copies = deviceOption.applyTo(ModelLoader.builder().optEngines(engines)).build()
         .loadCopies(model, engines);
     FieldModel field = copies.get(0);
@@ -146,8 +136,7 @@ final class EvalCommand implements Callable<Integer> {
         return measureClasses(out, copies, features, train, test);
       }
       if (!sweep) {
-        SamplerSettings settings = SamplerSettings.resolve(field.defaultSampler(), field.physics(), solver, steps, rtol,
-            rtol);
+        SamplerSettings settings = sampler.resolve(field, rtol, rtol);
         Evaluator.Report r = measure(copies, settings, features, train, test);
         out.println(r);
         out.println(r.markdownRow());
@@ -199,7 +188,7 @@ final class EvalCommand implements Callable<Integer> {
     if (field.classes().isEmpty()) {
       throw new Fieldline.UsageException("--guidance: " + field.name() + " is unconditional (it has no classes)");
     }
-    SamplerSettings base = SamplerSettings.resolve(field.defaultSampler(), field.physics(), solver, steps, rtol, rtol);
+    SamplerSettings base = sampler.resolve(field, rtol, rtol);
     double casReal = 0;
     if (cas > 0) {
       out.printf(java.util.Locale.ROOT, "training the classifier on %d real images for the CAS baseline...%n", cas);
@@ -213,7 +202,7 @@ final class EvalCommand implements Callable<Integer> {
       ProgressBar bar = new ProgressBar(System.err, settings.describe(), Math.max(n, cas), !noProgress,
           System::nanoTime);
       ClassEvaluator.Report r = ClassEvaluator.evaluate(copies, settings, n, features, train, test, cas, casReal,
-          batch, bar::update);
+          engine.batch, bar::update);
       out.println(r);
       out.flush();
       if (report != null) {
@@ -223,7 +212,8 @@ final class EvalCommand implements Callable<Integer> {
       rows.add(r);
     }
     String command = "fieldline eval --model " + Path.of(model).getFileName()
-        + (solver != null ? " --solver " + solver : "") + (steps != null ? " --steps " + steps : "") + " --guidance "
+        + (sampler.solver != null ? " --solver " + sampler.solver : "")
+        + (sampler.steps != null ? " --steps " + sampler.steps : "") + " --guidance "
         + guidance.stream().map(w -> new java.math.BigDecimal(Double.toString(w)).stripTrailingZeros().toPlainString())
             .collect(java.util.stream.Collectors.joining(",")) + " --n " + n + (cas > 0 ? " --cas " + cas : "")
         + " --write-card";
@@ -253,7 +243,7 @@ final class EvalCommand implements Callable<Integer> {
   private Evaluator.Report measure(List<FieldModel> copies, SamplerSettings settings, Classifier features,
       Dataset train, Dataset test) throws Exception {
     ProgressBar bar = new ProgressBar(System.err, settings.describe(), n, !noProgress, System::nanoTime);
-    Evaluator.Report r = Evaluator.evaluate(copies, settings, n, features, train, test, batch, bar::update);
+    Evaluator.Report r = Evaluator.evaluate(copies, settings, n, features, train, test, engine.batch, bar::update);
     if (report != null) {
       Files.writeString(report, r.markdownRow() + System.lineSeparator(), StandardOpenOption.CREATE,
           StandardOpenOption.APPEND);
