@@ -56,9 +56,6 @@ final class GenerateCommand implements Callable<Integer> {
   @Spec
   CommandSpec spec;
 
-  @picocli.CommandLine.Mixin
-  io.fieldline.cli.internal.DeviceOption deviceOption;
-
   @Mixin
   io.fieldline.cli.internal.EngineOptions engine;
 
@@ -144,7 +141,7 @@ final class GenerateCommand implements Callable<Integer> {
     if (total > MAX_IMAGES) {
       throw new Fieldline.UsageException("--seeds x --indices asks for " + total + " images; the limit is " + MAX_IMAGES);
     }
-    ModelLoader.Builder loader = deviceOption.applyTo(ModelLoader.builder().optExactSize(exactSize));
+    ModelLoader.Builder loader = engine.applyTo(ModelLoader.builder().optExactSize(exactSize));
     switch (kind.toLowerCase(Locale.ROOT)) {
       case "pfgm":
         break;
@@ -155,7 +152,7 @@ final class GenerateCommand implements Callable<Integer> {
       default:
         throw new Fieldline.UsageException("unknown --kind '" + kind + "' (expected pfgm or pfgmpp)");
     }
-    int engines = ModelLoader.workersFor(deviceOption.device, engine.workers);
+    int engines = engine.engines();
     List<FieldModel> fields = loader.optEngines(engines).build().loadCopies(model, engines);
     try {
       SamplerSettings settings = settings(fields.get(0), stderr);

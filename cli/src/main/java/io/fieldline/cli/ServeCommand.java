@@ -56,9 +56,6 @@ final class ServeCommand implements Callable<Integer> {
       description = "Images behind exact-field models. Default: ${DEFAULT-VALUE}.")
   int exactSize;
 
-  @picocli.CommandLine.Mixin
-  io.fieldline.cli.internal.DeviceOption deviceOption;
-
   @Option(names = "--max-count", paramLabel = "N", defaultValue = "10000",
       description = "Most images one request may ask for; larger requests are REJECTED. Default: ${DEFAULT-VALUE}.")
   int maxCount;
@@ -159,13 +156,13 @@ final class ServeCommand implements Callable<Integer> {
       props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
     }
     stdout.printf("kafka settings: %s%n", io.fieldline.streams.Secrets.describe(props)); // secrets as [hidden]
-    String device = deviceOption.device;
-    int engines = ModelLoader.workersFor(device, engine.workers);
+    String device = engine.device;
+    int engines = engine.engines();
     ModelCatalog.Builder catalogBuilder = ModelCatalog.builder().optListener(message -> {
           stdout.println("models: " + message); // a new version ready, or one that failed and is not served
           stdout.flush();
         })
-        .optLoader(deviceOption.applyTo(ModelLoader.builder().optExactSize(exactSize))
+        .optLoader(engine.applyTo(ModelLoader.builder().optExactSize(exactSize))
             .optEngines(engines).build());
     if (Files.isDirectory(modelsDir)) {
       catalogBuilder.optModelsDir(modelsDir);
@@ -252,7 +249,7 @@ final class ServeCommand implements Callable<Integer> {
           stdout.printf("serving %s on %s (registry %s, device %s, %d engine%s per model, batch %d)%n",
               prefix + "requests", bootstrap, io.fieldline.streams.Secrets.maskUrl(registry),
               device + (device.startsWith("cpu") ? "" : " (" + String.join(" -> ",
-                  io.fieldline.server.ExecutionDevice.parse(device, deviceOption.trtCache).providers()) + ")"), engines,
+                  io.fieldline.server.ExecutionDevice.parse(device, engine.trtCache).providers()) + ")"), engines,
               engines == 1 ? "" : "s", engine.batch);
           stdout.flush();
           long last = -1;

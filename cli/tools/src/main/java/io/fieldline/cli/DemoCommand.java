@@ -45,9 +45,6 @@ final class DemoCommand implements Callable<Integer> {
   @Spec
   CommandSpec spec;
 
-  @picocli.CommandLine.Mixin
-  io.fieldline.cli.internal.DeviceOption deviceOption;
-
   @Mixin
   io.fieldline.cli.internal.EngineOptions engine;
 
@@ -86,9 +83,9 @@ final class DemoCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     PrintWriter stdout = spec.commandLine().getOut();
-    int engines = ModelLoader.workersFor(deviceOption.device, engine.workers);
+    int engines = engine.engines();
     ModelCatalog.Builder catalogBuilder = ModelCatalog.builder().optAlias("fashion-mnist-exact",
-        ModelLoader.DEFAULT_MODEL).optLoader(deviceOption.applyTo(ModelLoader.builder().optEngines(engines)).build());
+        ModelLoader.DEFAULT_MODEL).optLoader(engine.applyTo(ModelLoader.builder().optEngines(engines)).build());
     if (Files.isDirectory(modelsDir)) {
       catalogBuilder.optModelsDir(modelsDir);
     }
@@ -108,7 +105,7 @@ final class DemoCommand implements Callable<Integer> {
         kafka.createTopics(topics);
         SchemaRegistryClient client = SchemaRegistryClient.builder().setUrl(registry.confluentUrl()).build();
         try (FieldlinePipeline pipeline = FieldlinePipeline.builder().setRegistry(client).setCatalog(catalog)
-            .optDevice(deviceOption.device).optMaxBatchSize(engine.batch).optWorkers(engines)
+            .optDevice(engine.device).optMaxBatchSize(engine.batch).optWorkers(engines)
             .optCollectInterval(Duration.ofMillis(50)).build()) {
           Properties props = new Properties();
           props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());

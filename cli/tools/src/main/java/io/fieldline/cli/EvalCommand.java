@@ -46,9 +46,6 @@ final class EvalCommand implements Callable<Integer> {
   @Spec
   CommandSpec spec;
 
-  @picocli.CommandLine.Mixin
-  io.fieldline.cli.internal.DeviceOption deviceOption;
-
   @Mixin
   io.fieldline.cli.internal.EngineOptions engine;
 
@@ -125,8 +122,8 @@ final class EvalCommand implements Callable<Integer> {
       throw new ParameterException(spec.commandLine(), "--cas must be in 0..60000, got " + cas);
     }
     PrintWriter out = spec.commandLine().getOut();
-    int engines = ModelLoader.workersFor(deviceOption.device, engine.workers);
-    List<FieldModel> copies = deviceOption.applyTo(ModelLoader.builder().optEngines(engines)).build()
+    int engines = engine.engines();
+    List<FieldModel> copies = engine.applyTo(ModelLoader.builder().optEngines(engines)).build()
         .loadCopies(model, engines);
     FieldModel field = copies.get(0);
     try (Classifier features = Classifier.load(classifier)) {
