@@ -14,7 +14,8 @@ import picocli.CommandLine.Command;
  * model, data, Kafka credentials), 3 internal error.
  */
 @Command(name = "fieldline", mixinStandardHelpOptions = true, versionProvider = Fieldline.Version.class,
-    description = "Poisson Flow generative models (PFGM, PFGM++): generate images, train and export field networks.",
+    description = "Poisson Flow generative models (PFGM, PFGM++): serve and generate images (the full distribution "
+        + "also trains, exports, quantizes and evaluates field networks).",
     subcommands = {ServeCommand.class, SubmitCommand.class, CancelCommand.class, SchemasCommand.class,
         EncodeCommand.class, InterpolateCommand.class, GenerateCommand.class, CommandLine.HelpCommand.class})
 public final class Fieldline implements Runnable {

@@ -236,6 +236,7 @@ final class ServeCommand implements Callable<Integer> {
           new io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics().bindTo(prometheus);
           streams.start();
           Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            pipeline.stopWaitingForRegistry(); // a thread waiting out a registry outage must not hold the close up
             boolean clean = streams.close(Duration.ofSeconds(30)) && streams.state() != KafkaStreams.State.ERROR;
             stopped.countDown();
             try { // let the main thread close the pipeline, the models and the HTTP endpoints first

@@ -73,11 +73,13 @@ final class ChildKafka implements AutoCloseable {
           return;
         }
       } catch (Exception notYet) {
-        if (!process.isAlive() || System.nanoTime() > deadline) {
-          throw new IllegalStateException("the broker did not come up: " + log(), notYet);
-        }
-        Thread.sleep(500);
+        // not up yet: retried below
       }
+      if (!process.isAlive() || System.nanoTime() > deadline) {
+        close(); // never leave a half-started broker behind
+        throw new IllegalStateException("the broker did not come up within 90 s: " + log());
+      }
+      Thread.sleep(500);
     }
   }
 

@@ -67,6 +67,11 @@ class CrashRecoveryIT {
               }
             });
         assertEquals(3, kills[0]);
+        // Nothing more may come: a second reader of the whole topic sees the request's images once each.
+        Map<Integer, Integer> again = new HashMap<>();
+        fieldline.follow("big", Duration.ofMinutes(1), (image, png) -> again.merge(image.getIndex(), 1, Integer::sum));
+        assertEquals(200, again.size(), "a second reader sees every image");
+        again.forEach((index, times) -> assertEquals(1, times, "image " + index + " once for a second reader too"));
       } finally {
         generator.stop();
       }

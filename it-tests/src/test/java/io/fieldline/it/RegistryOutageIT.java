@@ -117,20 +117,30 @@ class RegistryOutageIT {
         assertTrue(metrics.contains("fieldline_registry_retries_total"), "the retries are counted");
 
         // 3. A cancel on a newer CancelRequest schema, new to serve, sent while the registry is down: the global
-        // store's thread (which Kafka Streams cannot replace) waits for the registry instead of stopping serve.
-        org.apache.avro.Schema newerCancel = new org.apache.avro.Schema.Parser().parse(
-            io.fieldline.schemas.CancelRequest.getClassSchema().toString().replace("{\"name\":\"reason\"",
-                "{\"name\":\"operator\",\"type\":[\"null\",\"string\"],\"default\":null},{\"name\":\"reason\""));
-        int cancelId = direct.register(topics.control() + "-value", newerCancel);
-        org.apache.avro.generic.GenericRecord cancel = new org.apache.avro.generic.GenericData.Record(newerCancel);
-        cancel.put("requestId", "never-sent");
-        cancel.put("operator", "ops");
-        cancel.put("reason", "outage test");
-        proxy.down();
-        sendRaw(kafka, topics.control(), "never-sent", wire(cancelId, cancel));
-        Thread.sleep(12_000); // over twice the per-record block of a stream thread
-        assertTrue(serve.isAlive(), "the global thread waits for the registry: " + serve.log());
-        proxy.up();
+        // store's thread (which Kafka Streams cannot replace) waits for the registry instead of stopping serve, and
+        // applies the cancel once the registry answers.
+        try (io.fieldline.streams.client.FieldlineClient fieldline = io.fieldline.streams.client.FieldlineClient
+            .builder().setBootstrapServers(kafka.bootstrapServers()).setRegistry(direct).optTopics(topics).build()) {
+          fieldline.submit(GenerationRequest.newBuilder().setRequestId("long").setModel("data").setCount(10_000)
+              .setSeed(2).setSampler(SamplerSpec.newBuilder().setSolver("euler").setSteps(10_000).build()).build());
+          org.apache.avro.Schema newerCancel = new org.apache.avro.Schema.Parser().parse(
+              io.fieldline.schemas.CancelRequest.getClassSchema().toString().replace("{\"name\":\"reason\"",
+                  "{\"name\":\"operator\",\"type\":[\"null\",\"string\"],\"default\":null},{\"name\":\"reason\""));
+          int cancelId = direct.register(topics.control() + "-value", newerCancel);
+          org.apache.avro.generic.GenericRecord cancel = new org.apache.avro.generic.GenericData.Record(newerCancel);
+          cancel.put("requestId", "long");
+          cancel.put("operator", "ops");
+          cancel.put("reason", "outage test");
+          proxy.down();
+          sendRaw(kafka, topics.control(), "long", wire(cancelId, cancel));
+          Thread.sleep(12_000); // over twice the per-record block of a stream thread
+          assertTrue(serve.isAlive(), "the global thread waits for the registry: " + serve.log());
+          proxy.up();
+          io.fieldline.streams.client.FieldlineClient.Outcome outcome = fieldline.follow("long", Duration.ofMinutes(3),
+              (image, png) -> { });
+          assertEquals(RequestState.CANCELLED, outcome.last().getState(), "the cancel was applied: " + serve.log());
+          assertTrue(outcome.images() < 10_000, outcome.images() + " images before the cancel took effect");
+        }
 
         // 4. submit during an outage: it says what it waits for, and goes on when the registry is back.
         proxy.down();

@@ -35,12 +35,12 @@ public final class LocalRegistry implements AutoCloseable {
   /**
    * The registry jar named by the system property {@value #JAR_PROPERTY}.
    *
-   * @throws IllegalStateException when the property is not set (the message says how to set it)
+   * @throws IllegalArgumentException when the property is not set (a setting the user gives; the message says how)
    */
   public static Path defaultJar() {
     String property = System.getProperty(JAR_PROPERTY);
     if (property == null || property.isBlank()) {
-      throw new IllegalStateException("no schema registry jar: set -D" + JAR_PROPERTY + "=<path to " + JAR + ">, "
+      throw new IllegalArgumentException("no schema registry jar: set -D" + JAR_PROPERTY + "=<path to " + JAR + ">, "
           + "built by mvn -B -pl it-tests/registry -am package -DskipTests (./fieldline sets it)");
     }
     return Path.of(property);

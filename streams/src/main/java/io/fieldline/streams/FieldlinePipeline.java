@@ -249,6 +249,14 @@ public final class FieldlinePipeline implements AutoCloseable {
     }
   }
 
+  /**
+   * Stops waiting out schema-registry outages (call before closing Kafka Streams): threads that wait for the registry
+   * give up at their next retry, leaving their records uncommitted for the next start, so the close is not held up.
+   */
+  public void stopWaitingForRegistry() {
+    outage.stop();
+  }
+
   /** Stops the engines (close KafkaStreams first). */
   @Override
   public void close() {

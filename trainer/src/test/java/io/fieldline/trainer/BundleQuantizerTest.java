@@ -165,4 +165,16 @@ class BundleQuantizerTest {
         .build());
     assertThrows(IllegalArgumentException.class, () -> BundleQuantizer.builder().optTrajectories(0));
   }
+
+  @Test
+  void shouldKeepSixteenRowsPerCallUnlessAnotherSizeIsClearlyFaster() {
+    java.util.Map<Integer, double[]> close = new java.util.LinkedHashMap<>();
+    close.put(8, new double[] {104, 50});
+    close.put(16, new double[] {100, 50});
+    close.put(32, new double[] {98, 50});
+    assertEquals(16, BundleQuantizer.chooseRowsPerCall(close), "4% is timing noise, not a reason to change bits");
+    close.put(64, new double[] {125, 50});
+    assertEquals(64, BundleQuantizer.chooseRowsPerCall(close));
+    assertThrows(IllegalArgumentException.class, () -> BundleQuantizer.builder().optRowsPerCall(0));
+  }
 }

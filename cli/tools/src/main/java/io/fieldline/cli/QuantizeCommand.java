@@ -40,15 +40,24 @@ final class QuantizeCommand implements Callable<Integer> {
 
   @Option(names = "--max-layer-error", paramLabel = "E", defaultValue = "" + BundleQuantizer.DEFAULT_MAX_LAYER_ERROR,
       description = "A layer stays float if quantizing it alone moves the network's output by more than this "
-          + "(relative L2 error on held-out calibration rows). Default: ${DEFAULT-VALUE}.")
+          + "(relative L2 error on recorded rows held out of the calibration). Default: ${DEFAULT-VALUE}.")
   double maxLayerError;
+
+  @Option(names = "--rows-per-call", paramLabel = "N", description = "Rows per ONNX Runtime call to write into "
+      + "model.json (it fixes an image's bits). Default: 16, unless another of 8, 16, 32, 64 times over 10%% faster "
+      + "on one thread here.")
+  Integer rowsPerCall;
 
   @Override
   public Integer call() throws Exception {
     var out = spec.commandLine().getOut();
     BundleQuantizer.Report report;
     try {
-      report = BundleQuantizer.builder().setSource(source).setOut(target.out).optName(target.modelName())
+      BundleQuantizer.Builder quantizer = BundleQuantizer.builder();
+      if (rowsPerCall != null) {
+        quantizer.optRowsPerCall(rowsPerCall);
+      }
+      report = quantizer.setSource(source).setOut(target.out).optName(target.modelName())
           .optVersion(target.version).optTrajectories(trajectories).optMaxLayerError(maxLayerError)
           .optLog(line -> {
             out.println(line);

@@ -180,6 +180,8 @@ public final class FieldlineClient implements AutoCloseable {
         f.images.poll(Duration.ofMillis(100));
         f.statuses.poll(Duration.ofMillis(100));
       }
+      f.images.assignment().forEach(f.images::position); // fix "latest" before sending
+      f.statuses.assignment().forEach(f.statuses::position);
       submit(request);
       return f.follow(request.getRequestId(), timeout, keepGoing, sink);
     }
@@ -229,6 +231,9 @@ public final class FieldlineClient implements AutoCloseable {
         }
         images.poll(Duration.ofMillis(100));
       }
+      // An assignment alone does not fix where "latest" is: resolve each partition's position now, before anything
+      // is sent, so nothing written after this returns can be skipped.
+      images.assignment().forEach(images::position);
     }
 
     /**

@@ -34,6 +34,7 @@ public final class RegistryOutage {
   private final LongAdder retries = new LongAdder();
   private final AtomicInteger waiting = new AtomicInteger();
   private volatile Instant since;
+  private volatile boolean stopping;
 
   public RegistryOutage(InstantSource clock, Sleeper sleeper, Duration blockPerRecord, Duration maxWait) {
     this.clock = clock;
@@ -90,7 +91,7 @@ public final class RegistryOutage {
             LOG.log(System.Logger.Level.WARNING, "schema registry unavailable; waiting for it (the record is not "
                 + "rejected; giving up after " + maxWait + "): " + e.getMessage());
           }
-          if (Duration.between(start, now).compareTo(limit) >= 0) {
+          if (stopping || Duration.between(start, now).compareTo(limit) >= 0) {
             throw e;
           }
           retries.increment();
@@ -148,6 +149,15 @@ public final class RegistryOutage {
           + "was rejected or lost: unprocessed records stay in their topics for the next start)");
     }
     return within;
+  }
+
+  /**
+   * Ends every wait at its next retry: the pipeline is shutting down, and a thread waiting out an outage (the global
+   * one can wait the whole {@code maxWait}) must not hold the close up. The record stays uncommitted for the next
+   * start.
+   */
+  public void stop() {
+    stopping = true;
   }
 
   /** Retries so far (a counter for metrics). */

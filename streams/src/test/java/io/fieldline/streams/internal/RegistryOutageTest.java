@@ -90,4 +90,17 @@ class RegistryOutageTest {
     assertThrows(IllegalArgumentException.class, () -> bad.deserialize("control", new byte[1]));
     assertTrue(sleeps.isEmpty(), "a bad record is not retried");
   }
+
+  @Test
+  void shouldStopWaitingOnceThePipelineIsShuttingDown() {
+    int[] calls = {0};
+    org.apache.kafka.common.serialization.Deserializer<String> patient = outage.patient((topic, data) -> {
+      if (++calls[0] == 3) {
+        outage.stop(); // SIGTERM arrives while the global thread waits
+      }
+      throw down();
+    });
+    assertThrows(RegistryUnavailableException.class, () -> patient.deserialize("control", new byte[1]));
+    assertEquals(3, calls[0], "gave up at the retry after the stop, not after the whole wait");
+  }
 }

@@ -32,10 +32,21 @@ import java.util.Set;
 public final class QdqRewriter {
   /** uint8 activation range quantized to. */
   private static final int QMAX_U8 = 255;
-  /** Symmetric int8 weights use -127..127 (not -128), so negation is exact and VNNI's u8 x s8 sums cannot overflow. */
+  /**
+   * Symmetric int8 weights use -127..127 (not -128), so the scale is symmetric and negation exact. (On AVX2 without
+   * VNNI, ONNX Runtime's u8 x s8 kernels can saturate pairwise sums at int16; VNNI accumulates in int32. The quality
+   * gate was measured on a VNNI CPU.)
+   */
   private static final int QMAX_S8 = 127;
 
   private QdqRewriter() {}
+
+  /** A layer whose quantized form cannot represent it (a bias beyond int32 at its scale): keep it float. */
+  public static final class NotRepresentable extends IllegalArgumentException {
+    NotRepresentable(String message) {
+      super(message);
+    }
+  }
 
   /** The calibrated range of a float tensor; {@link #scale()} and {@link #zeroPoint()} of its uint8 encoding. */
   public record Range(float min, float max) {
@@ -147,6 +158,7 @@ public final class QdqRewriter {
    * The model with {@code nodes} quantized (see the class comment); every other node is kept as it is.
    *
    * @param ranges calibrated ranges of every tensor in {@link #tensorsToCalibrate}
+   * @throws NotRepresentable when a node's bias does not fit int32 at its scale (keep that node float)
    * @throws IllegalArgumentException when a node is not a candidate or a range is missing or not finite
    */
   public static ModelProto quantize(ModelProto model, List<Candidate> nodes, Map<String, Range> ranges) {
@@ -208,8 +220,12 @@ public final class QdqRewriter {
           wq[ch * per + k] = (byte) Math.max(-QMAX_S8, Math.min(QMAX_S8, q));
         }
         bScale[ch] = in.scale() * wScale[ch];
-        bq[ch] = (int) Math.max(Integer.MIN_VALUE + 1L, Math.min(Integer.MAX_VALUE, Math.round((double) bias[ch]
-            / bScale[ch])));
+        long q = Math.round((double) bias[ch] / bScale[ch]);
+        if (q < Integer.MIN_VALUE + 1L || q > Integer.MAX_VALUE) {
+          throw new NotRepresentable("bias " + bias[ch] + " of channel " + ch + " does not fit int32 at scale "
+              + bScale[ch] + " (activation scale x weight scale)");
+        }
+        bq[ch] = (int) q;
       }
       String base = n.getName();
       added.add(int8(base + "_w_q", wq, w.getDimsList()));

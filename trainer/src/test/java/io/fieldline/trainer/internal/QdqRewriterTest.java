@@ -125,6 +125,24 @@ class QdqRewriterTest {
         List.of(new Candidate("elsewhere", "Conv", "a", "b")), Map.of("a", new Range(-1, 1), "b", new Range(-1, 1))));
   }
 
+  @Test
+  void shouldRefuseABiasBeyondInt32AtItsScaleSoTheLayerStaysFloat() {
+    OnnxGraph g = new OnnxGraph("gemm");
+    String x = g.input("x", "batch", IN);
+    float[] w = new float[OUT * IN];
+    java.util.Arrays.fill(w, 1e-6f);
+    float[] b = new float[OUT];
+    java.util.Arrays.fill(b, 1e6f);
+    g.opInto("Gemm", List.of(x, g.floats("w", w, OUT, IN), g.floats("b", b, OUT)), "out",
+        OnnxGraph.integer("transB", 1));
+    g.output("out", "batch", OUT);
+    ModelProto model = g.model("test", "test");
+    Candidate c = QdqRewriter.candidates(model).get(0);
+    // bias 1e6 at scale (2e-3 / 255) x (1e-6 / 127): about 1.6e16 steps, far beyond int32
+    assertThrows(QdqRewriter.NotRepresentable.class, () -> QdqRewriter.quantize(model, List.of(c),
+        Map.of(c.input(), new Range(-1e-3f, 1e-3f), c.output(), new Range(-1, 1))));
+  }
+
   private static int quant(float v, Range r) {
     return (int) Math.max(0, Math.min(255, Math.rint(v / r.scale()) + r.zeroPoint()));
   }
