@@ -160,10 +160,12 @@ public final class BundleExporter {
 
   private static String card(ModelBundle bundle, RunInfo info, long steps, double seconds) {
     TrainSettings s = info.settings();
+    // Every setting that shapes the weights, so the command reproduces the run (warm-up, EMA and clip included).
     String command = String.format(Locale.ROOT, "fieldline train --data %s --kind %s%s --steps %d --batch %d%s "
-            + "--lr %s --width %d%s --seed %d --out RUN_DIR", info.data(), s.kind(),
+            + "--lr %s --warmup %d --ema %s --clip %s --width %d%s --seed %d --out RUN_DIR", info.data(), s.kind(),
         s.kind().equals("pfgmpp") ? " --D " + (long) s.augmentedDimensions() : "", s.steps(), s.batch(),
-        s.kind().equals("pfgm") ? " --charges " + s.charges() : "", s.learningRate(), s.width(),
+        s.kind().equals("pfgm") ? " --charges " + s.charges() : "", s.learningRate(), s.warmup(), s.emaDecay(),
+        s.clip(), s.width(),
         architectureFlags(s.architecture()) + (s.conditional() ? " --labels --label-dropout " + s.labels().dropout()
             : "") + (info.initFrom() != null ? " --init-from " + info.initFrom().replaceAll(" at step \\d+$", "")
             : ""), s.seed());
