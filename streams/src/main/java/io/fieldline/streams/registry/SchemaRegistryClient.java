@@ -76,8 +76,28 @@ public final class SchemaRegistryClient {
     }
     JsonObject body = new JsonObject();
     body.addProperty("schema", schema.toString());
-    JsonObject reply = call("POST", "/subjects/" + encode(subject) + "/versions", body.toString(),
-        "register a schema under subject " + subject);
+    JsonObject reply;
+    for (int attempt = 1; ; attempt++) {
+      try {
+        reply = call("POST", "/subjects/" + encode(subject) + "/versions", body.toString(),
+            "register a schema under subject " + subject);
+        break;
+      } catch (RegistryException e) {
+        // Two instances registering a new subject at once: Apicurio answers the loser 409 "already exists" while the
+        // winner creates it. Registering the same schema again then returns its id. (A 409 for an incompatible
+        // schema says something else and is thrown at once.)
+        if (e.status() != 409 || e.getMessage() == null || !e.getMessage().contains("already exists")
+            || attempt == 5) {
+          throw e;
+        }
+        try {
+          Thread.sleep(100L * attempt);
+        } catch (InterruptedException ie) {
+          Thread.currentThread().interrupt();
+          throw e;
+        }
+      }
+    }
     int id = reply.get("id").getAsInt();
     registered.put(key, id);
     byId.putIfAbsent(id, schema);

@@ -117,6 +117,13 @@ class AvroSerdeTest {
   }
 
   @Test
+  void shouldRegisterAfterLosingARaceToCreateTheSubject() {
+    registry.creationRacesToInject.set(2); // another instance is creating the subject
+    assertEquals(1, client.register("raced-value", GenerationRequest.getClassSchema()));
+    assertEquals(0, registry.creationRacesToInject.get(), "retried past both conflicts");
+  }
+
+  @Test
   void shouldRetryTransientFailuresButNotClientErrors() {
     registry.failuresToInject.set(2);
     assertEquals(1, client.register("s-value", GenerationRequest.getClassSchema()));

@@ -27,6 +27,8 @@ public final class FakeRegistry implements AutoCloseable {
   private final Map<Integer, String> schemas = new HashMap<>();
   private final Map<String, List<Schema>> subjects = new HashMap<>();
   final AtomicInteger failuresToInject = new AtomicInteger();
+  /** POSTs answered 409 "already exists", as Apicurio answers the loser of two instances creating a subject at once. */
+  final java.util.concurrent.atomic.AtomicInteger creationRacesToInject = new java.util.concurrent.atomic.AtomicInteger();
   final AtomicInteger calls = new AtomicInteger();
 
   public FakeRegistry() throws IOException {
@@ -61,6 +63,11 @@ public final class FakeRegistry implements AutoCloseable {
       return;
     }
     String[] parts = path.split("/");
+    if (ex.getRequestMethod().equals("POST") && path.matches("/subjects/[^/]+/versions")
+        && creationRacesToInject.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+      reply(ex, 409, error(409, "An artifact with ID '" + parts[2] + "' in group 'null' already exists."));
+      return;
+    }
     if (ex.getRequestMethod().equals("POST") && path.matches("/subjects/[^/]+/versions")) {
       String schema = GSON.fromJson(body, JsonObject.class).get("schema").getAsString();
       Schema parsed = new Schema.Parser().parse(schema);
