@@ -271,7 +271,7 @@ public final class BundleQuantizer {
   private static double rate(OrtEnvironment env, ModelProto model, Rows rows, int rowsPerCall)
       throws IOException, OrtException {
     try (OrtSession s = session(env, model, 1)) {
-      Rows chunk = rows.slice(0, Math.min(rows.count(), rowsPerCall)).padTo(rowsPerCall);
+      Rows chunk = rows.cycled(rowsPerCall);
       run(s, chunk, 1, rowsPerCall);
       long start = System.nanoTime();
       long done = 0;
@@ -413,43 +413,33 @@ public final class BundleQuantizer {
       count++;
     }
 
-    Rows slice(int from, int to) {
+    /** The rows at {@code indices}, in that order (an index may repeat). */
+    Rows pick(int[] indices) {
       Rows r = new Rows(dimension);
-      r.x = java.util.Arrays.copyOfRange(x, from * dimension, to * dimension);
-      r.cond = java.util.Arrays.copyOfRange(cond, from, to);
-      r.label = java.util.Arrays.copyOfRange(label, from, to);
-      r.count = to - from;
+      r.x = new float[indices.length * dimension];
+      r.cond = new float[indices.length];
+      r.label = new long[indices.length];
+      for (int j = 0; j < indices.length; j++) {
+        System.arraycopy(x, indices[j] * dimension, r.x, j * dimension, dimension);
+        r.cond[j] = cond[indices[j]];
+        r.label[j] = label[indices[j]];
+      }
+      r.count = indices.length;
       return r;
+    }
+
+    Rows slice(int from, int to) {
+      return pick(java.util.stream.IntStream.range(from, to).toArray());
     }
 
     /** Every {@code step}-th row ({@code picked}), or all the others (not {@code picked}). */
     Rows every(int step, boolean picked) {
-      Rows r = new Rows(dimension);
-      double[] row = new double[dimension];
-      for (int i = 0; i < count; i++) {
-        if ((i % step == 0) != picked) {
-          continue;
-        }
-        for (int k = 0; k < dimension; k++) {
-          row[k] = x[i * dimension + k];
-        }
-        r.add(row, cond[i], label[i]);
-      }
-      return r;
+      return pick(java.util.stream.IntStream.range(0, count).filter(i -> (i % step == 0) == picked).toArray());
     }
 
-    /** Repeats rows until there are {@code rows} (for timing a full call). */
-    Rows padTo(int rows) {
-      Rows r = slice(0, count);
-      for (int i = 0; r.count < rows; i++) {
-        Rows one = slice(i % count, i % count + 1);
-        double[] row = new double[dimension];
-        for (int k = 0; k < dimension; k++) {
-          row[k] = one.x[k];
-        }
-        r.add(row, one.cond[0], one.label[0]);
-      }
-      return r;
+    /** The first {@code rows} rows, starting over from the first when there are fewer (for timing a full call). */
+    Rows cycled(int rows) {
+      return pick(java.util.stream.IntStream.range(0, rows).map(i -> i % count).toArray());
     }
   }
 

@@ -76,6 +76,12 @@ public final class OnnxGraph {
   /** A float initializer (little-endian raw data); returns its name. */
   public String floats(String prefix, float[] data, long... dims) {
     String name = name(prefix);
+    graph.addInitializer(floatTensor(name, data, dims));
+    return name;
+  }
+
+  /** A float tensor named {@code name} with little-endian raw data (an initializer of any graph). */
+  public static TensorProto floatTensor(String name, float[] data, long... dims) {
     ByteBuffer bytes = ByteBuffer.allocate(data.length * 4).order(ByteOrder.LITTLE_ENDIAN);
     bytes.asFloatBuffer().put(data);
     TensorProto.Builder t = TensorProto.newBuilder().setName(name).setDataType(TensorProto.DataType.FLOAT.getNumber())
@@ -83,8 +89,7 @@ public final class OnnxGraph {
     for (long d : dims) {
       t.addDims(d);
     }
-    graph.addInitializer(t);
-    return name;
+    return t.build();
   }
 
   /** A scalar float initializer. */

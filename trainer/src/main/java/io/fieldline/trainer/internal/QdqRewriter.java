@@ -229,10 +229,10 @@ public final class QdqRewriter {
       }
       String base = n.getName();
       added.add(int8(base + "_w_q", wq, w.getDimsList()));
-      added.add(floatTensor(base + "_w_scale", wScale, channels));
+      added.add(OnnxGraph.floatTensor(base + "_w_scale", wScale, channels));
       added.add(int8(base + "_w_zp", new byte[channels], List.of((long) channels)));
       added.add(int32(base + "_b_q", bq));
-      added.add(floatTensor(base + "_b_scale", bScale, channels));
+      added.add(OnnxGraph.floatTensor(base + "_b_scale", bScale, channels));
       added.add(int32(base + "_b_zp", new int[channels]));
       g.addNode(node("DequantizeLinear", List.of(base + "_w_q", base + "_w_scale", base + "_w_zp"), base + "_w_dq",
           true));
@@ -272,7 +272,7 @@ public final class QdqRewriter {
   private static String qdq(GraphProto.Builder g, List<TensorProto> added, String x, String out, Range range) {
     String scale = out + "_scale";
     String zp = out + "_zp";
-    added.add(floatTensor(scale, new float[] {range.scale()}));
+    added.add(OnnxGraph.floatTensor(scale, new float[] {range.scale()}));
     added.add(TensorProto.newBuilder().setName(zp).setDataType(TensorProto.DataType.UINT8.getNumber())
         .setRawData(ByteString.copyFrom(new byte[] {(byte) range.zeroPoint()})).build());
     g.addNode(node("QuantizeLinear", List.of(x, scale, zp), out + "_q", false));
@@ -304,17 +304,6 @@ public final class QdqRewriter {
       out[i] = t.getFloatData(i);
     }
     return out;
-  }
-
-  private static TensorProto floatTensor(String name, float[] values, long... dims) {
-    ByteBuffer bytes = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
-    bytes.asFloatBuffer().put(values);
-    TensorProto.Builder t = TensorProto.newBuilder().setName(name).setDataType(TensorProto.DataType.FLOAT.getNumber())
-        .setRawData(ByteString.copyFrom(bytes.array()));
-    for (long d : dims) {
-      t.addDims(d);
-    }
-    return t.build();
   }
 
   private static TensorProto int8(String name, byte[] values, List<Long> dims) {
