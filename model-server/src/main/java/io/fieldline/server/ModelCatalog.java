@@ -1,6 +1,9 @@
 package io.fieldline.server;
 
 import io.fieldline.core.FieldModel;
+import io.fieldline.core.ImageShape;
+import io.fieldline.core.Physics;
+import io.fieldline.core.SamplerSettings;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -34,9 +37,14 @@ import java.util.stream.Stream;
  * numbers. When a newer version appears it is loaded and warmed on a background thread (the injectable executor) and
  * only then becomes the default; until then requests keep getting the previous ready version. A version that fails to
  * load or warms up to non-finite output is never promoted; the failure is reported once through the listener and the
- * version is retried when its files change (a half-copied directory). With no ready version at all (a cold start) the
- * newest version that loads is warmed in the caller. Requests that name a version get exactly it; samples already
- * resolved keep their version, so in-flight work finishes on the version it started on.
+ * version is retried when its files change (a half-copied directory). With no ready version at all (a cold start)
+ * {@link #resolve} returns the newest version not known to fail and schedules its load on the warm-up thread; if that
+ * load fails, the next {@link #resolve} moves on to the next version. Requests that name a version get exactly it;
+ * samples already resolved keep their version, so in-flight work finishes on the version it started on.
+ *
+ * <p>Nothing here loads a model in the caller except {@link #load} and {@link #loadCopy}: {@link #resolve} and
+ * {@link #describe} only read directories and {@code model.json}, so a Kafka Streams thread can check a request
+ * without waiting for a network to load.
  *
  * <p>Security: a name must match {@code [A-Za-z0-9][A-Za-z0-9._-]{0,63}} and may not contain "..", so no request
  * can make the server read outside the models directory. Loaded models are cached until {@link #close()};
@@ -48,6 +56,25 @@ public final class ModelCatalog implements AutoCloseable {
 
   /** A resolved model: what to load and how to name it. */
   public record Entry(String name, String version, String spec) {}
+
+  /**
+   * What a request is checked against before its model is loaded: the physics, image shape, class names (empty for an
+   * unconditional model) and the sampler a request that names none gets. Taken from the loaded model once it is
+   * ready, and from the bundle's {@code model.json} until then; both say the same for a valid bundle.
+   */
+  public record Description(Physics physics, ImageShape shape, List<String> classes, SamplerSettings defaultSampler) {
+    public Description {
+      classes = List.copyOf(classes);
+    }
+
+    static Description of(FieldModel model) {
+      return new Description(model.physics(), model.shape(), model.classes(), model.defaultSampler());
+    }
+
+    static Description of(ModelBundle bundle) {
+      return new Description(bundle.physics(), bundle.shape(), bundle.classNames(), bundle.defaultSampler());
+    }
+  }
 
   /** The load state of one version. Guarded by itself. */
   private static final class Slot {
@@ -103,11 +130,12 @@ public final class ModelCatalog implements AutoCloseable {
   }
 
   /**
-   * Finds a model.
+   * Finds a model without loading it in the caller.
    *
-   * @param version a version, or null for the newest ready one
+   * @param version a version, or null for the newest ready one (on a cold start: the newest not known to fail, whose
+   *     load is then scheduled on the warm-up thread)
    * @return the entry, or empty if no such model (or version) exists
-   * @throws ModelException if the name is not acceptable, or no version of it can be loaded (cold start)
+   * @throws ModelException if the name is not acceptable, or every version of it has failed to load
    */
   public Optional<Entry> resolve(String name, String version) {
     if (!isValidName(name)) {
@@ -151,16 +179,73 @@ public final class ModelCatalog implements AutoCloseable {
         return Optional.of(e);
       }
     }
-    ModelException last = null;
-    for (Entry e : newestFirst) { // cold start: nothing ready yet
-      try {
-        warm(e);
+    String last = null;
+    for (Entry e : newestFirst) { // cold start: nothing ready yet; the first that may still load, loaded off-thread
+      last = failure(e);
+      if (last == null) {
+        scheduleWarmUp(e);
         return Optional.of(e);
-      } catch (ModelException ex) {
-        last = ex;
       }
     }
-    throw new ModelException("no version of model '" + name + "' can be loaded: " + last.getMessage(), last);
+    throw new ModelException("no version of model '" + name + "' can be loaded: " + last);
+  }
+
+  /**
+   * What a request for an entry is checked against, without loading it in the caller: from the loaded model when it
+   * is ready, else from the bundle's {@code model.json} (and its load is scheduled on the warm-up thread).
+   *
+   * @throws ModelException if the version failed to load (with the reason; its files have not changed since), or it
+   *     is not loaded yet and has no readable {@code model.json} to describe it (an alias such as {@code exact:...}
+   *     still loading: try again shortly)
+   */
+  public Description describe(Entry entry) {
+    Slot s = slot(entry);
+    synchronized (s) {
+      if (s.model != null) {
+        return Description.of(s.model);
+      }
+    }
+    String failure = failure(entry);
+    if (failure != null) {
+      throw new ModelException(failure);
+    }
+    scheduleWarmUp(entry);
+    Path dir = Path.of(entry.spec());
+    if (Files.isRegularFile(dir.resolve(ModelBundle.METADATA))) {
+      try {
+        return Description.of(ModelBundle.readMetadata(dir));
+      } catch (ModelException e) {
+        throw new ModelException(label(entry) + " is still loading, and its " + ModelBundle.METADATA
+            + " does not describe it: " + e.getMessage(), e);
+      }
+    }
+    throw new ModelException(label(entry) + " is still loading; try again shortly");
+  }
+
+  /** Why a version failed to load, if it did and its files have not changed since; else null. */
+  private String failure(Entry entry) {
+    Slot s = slots.get(entry);
+    if (s == null) {
+      return null;
+    }
+    synchronized (s) {
+      return s.failure != null && fingerprint(entry).equals(s.failedFingerprint) ? s.failure : null;
+    }
+  }
+
+  /**
+   * Loads and warms every alias in the caller (call it before requests arrive: an alias has no {@code model.json} to
+   * describe it while it loads). A failure is recorded and reported through the listener, as for any version, and
+   * {@link #describe} then refuses the alias with it; nothing is thrown.
+   */
+  public void loadAliases() {
+    for (Map.Entry<String, String> alias : aliases.entrySet()) {
+      try {
+        warm(new Entry(alias.getKey(), "1", alias.getValue()));
+      } catch (RuntimeException e) {
+        // recorded in its slot and reported by warm()
+      }
+    }
   }
 
   /** Whether a version is loaded and warmed up. */

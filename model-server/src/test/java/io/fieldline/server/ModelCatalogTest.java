@@ -72,11 +72,21 @@ class ModelCatalogTest {
     return catalog.resolve("m", null).orElseThrow().version();
   }
 
+  /** A cold start: resolve schedules the newest version's load, which the warm-up thread then runs. */
+  private void coldStart(ModelCatalog catalog) {
+    newest(catalog);
+    runWarmUps();
+  }
+
   @Test
   void shouldMoveRequestsToANewVersionOnlyAfterItLoadedAndWarmedUp() throws Exception {
     version("m", "1", "ok");
     try (ModelCatalog catalog = catalog()) {
-      assertEquals("1", newest(catalog), "cold start loads in the caller");
+      assertEquals("1", newest(catalog), "a cold start answers at once with the newest version");
+      assertEquals(0, loads.get(), "and loads nothing in the caller");
+      assertFalse(catalog.isReady(catalog.resolve("m", "1").orElseThrow()));
+      runWarmUps();
+      assertEquals(1, loads.get(), "the warm-up thread loads it");
       version("m", "2", "ok");
       assertEquals("1", newest(catalog), "version 2 is not warm yet");
       assertEquals(1, warmUps.size(), "its warm-up is scheduled");
@@ -94,7 +104,7 @@ class ModelCatalogTest {
   void shouldNeverPromoteAVersionWhoseWarmUpIsNotFiniteAndReportItOnce() throws Exception {
     version("m", "1", "ok");
     try (ModelCatalog catalog = catalog()) {
-      newest(catalog);
+      coldStart(catalog);
       version("m", "2", "nan");
       newest(catalog);
       runWarmUps();
@@ -114,7 +124,7 @@ class ModelCatalogTest {
   void shouldRetryAFailedVersionWhenItsFilesChange() throws Exception {
     version("m", "1", "ok");
     try (ModelCatalog catalog = catalog()) {
-      newest(catalog);
+      coldStart(catalog);
       version("m", "2", "fail"); // half copied
       newest(catalog);
       runWarmUps();
@@ -134,7 +144,13 @@ class ModelCatalogTest {
     version("m", "2", "fail");
     version("m", ".3", "ok"); // being copied, to be renamed into place
     try (ModelCatalog catalog = catalog()) {
+      assertEquals("2", newest(catalog), "the newest version not known to fail");
+      runWarmUps();
+      assertEquals("1", newest(catalog), "2 failed to load: the next resolve moves on");
+      assertEquals(1, warmUps.size(), "and schedules 1");
+      runWarmUps();
       assertEquals("1", newest(catalog));
+      assertEquals(2, loads.get(), "every load ran on the warm-up thread");
       assertThrows(ModelException.class, () -> catalog.resolve("m", ".3"), "a hidden name is not a version");
       Files.move(models.resolve("m/.3"), models.resolve("m/3"));
       assertEquals("1", newest(catalog), "3 warms in the background first");
@@ -167,6 +183,51 @@ class ModelCatalogTest {
   }
 
   @Test
+  void shouldDescribeAVersionFromItsModelJsonWithoutLoadingItInTheCaller() throws Exception {
+    version("m", "1", "ok");
+    Path v1 = models.resolve("m/1");
+    Physics physics = io.fieldline.core.PfgmppPhysics.edmDefaults(9, 128);
+    new ModelBundle(ModelBundle.FORMAT, "m", "1", "pfgmpp", new ImageShape(1, 3, 3), ModelBundle.physicsToJson(physics),
+        null, null, "0", null, List.of("cat", "dog")).write(v1);
+    Files.writeString(v1.resolve(ModelBundle.WEIGHTS), "not read by describe");
+    try (ModelCatalog catalog = catalog()) {
+      ModelCatalog.Entry entry = catalog.resolve("m", null).orElseThrow();
+      ModelCatalog.Description d = catalog.describe(entry);
+      assertEquals(0, loads.get(), "nothing loaded in the caller");
+      assertEquals(physics, d.physics());
+      assertEquals(List.of("cat", "dog"), d.classes());
+      assertEquals(new ImageShape(1, 3, 3), d.shape());
+      assertEquals(io.fieldline.core.SamplerSettings.defaultFor(physics), d.defaultSampler());
+      assertEquals(1, warmUps.size(), "its load is scheduled once");
+      runWarmUps();
+      assertTrue(catalog.isReady(entry));
+      assertEquals(exact.physics(), catalog.describe(entry).physics(), "once loaded, the model describes itself");
+    }
+  }
+
+  @Test
+  void shouldRefuseToDescribeAFailedVersionWithItsReasonAndAnAliasStillLoading() throws Exception {
+    version("m", "1", "fail");
+    try (ModelCatalog catalog = ModelCatalog.builder().optModelsDir(models).optWarmUpExecutor(manual)
+        .optAlias("alias", "exact:" + dir.resolve("tiny.idx")).optLoader(spec -> {
+          if (spec.startsWith("exact:")) {
+            return exact;
+          }
+          throw new ModelException("field.onnx is truncated");
+        }).build()) {
+      ModelCatalog.Entry alias = catalog.resolve("alias", null).orElseThrow();
+      ModelException loading = assertThrows(ModelException.class, () -> catalog.describe(alias));
+      assertTrue(loading.getMessage().contains("still loading"), loading.getMessage());
+      catalog.loadAliases();
+      assertEquals(exact.physics(), catalog.describe(alias).physics());
+      ModelCatalog.Entry m = catalog.resolve("m", null).orElseThrow();
+      runWarmUps();
+      ModelException failed = assertThrows(ModelException.class, () -> catalog.describe(m));
+      assertTrue(failed.getMessage().contains("truncated"), failed.getMessage());
+    }
+  }
+
+  @Test
   void shouldListItsAliasesAndModelFoldersButNotHiddenOnes() throws Exception {
     version("m", "1", "ok");
     version("other", "2", "ok");
@@ -180,6 +241,7 @@ class ModelCatalogTest {
   void shouldFailClearlyWhenNoVersionLoads() throws Exception {
     version("m", "1", "fail");
     try (ModelCatalog catalog = catalog()) {
+      coldStart(catalog);
       ModelException e = assertThrows(ModelException.class, () -> catalog.resolve("m", null));
       assertTrue(e.getMessage().contains("no version of model 'm' can be loaded")
           && e.getMessage().contains("truncated"), e.getMessage());

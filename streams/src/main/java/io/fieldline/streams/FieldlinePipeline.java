@@ -115,15 +115,28 @@ public final class FieldlinePipeline implements AutoCloseable {
   }
 
   /**
-   * Loads the engines of a model's newest ready version now, so its first request does not wait for the copies to
-   * load (they are otherwise created at the first sample).
+   * Loads the engines of a model's newest ready version now, in the caller, so its first request does not wait for the
+   * copies to load (they are otherwise created on the loader thread at the first sample). On a cold start a version
+   * that fails to load is passed over for the next older one.
    *
    * @return false if the catalog has no such model
+   * @throws io.fieldline.server.ModelException if no version of it loads (the last failure)
    */
   public boolean prepare(String model) {
-    var entry = catalog.resolve(model, null);
-    entry.ifPresent(engines::prepare);
-    return entry.isPresent();
+    while (true) {
+      var entry = catalog.resolve(model, null); // throws once every version has failed
+      if (entry.isEmpty()) {
+        return false;
+      }
+      try {
+        engines.prepare(entry.get());
+        return true;
+      } catch (RuntimeException e) {
+        if (catalog.resolve(model, null).equals(entry)) {
+          throw e; // a named or single version: nothing older to fall back on
+        }
+      }
+    }
   }
 
   /** The processor topology. */
@@ -206,6 +219,9 @@ public final class FieldlinePipeline implements AutoCloseable {
 
   /** Like {@link #start} but not started, so listeners can be set first. */
   public KafkaStreams create(Properties kafka) {
+    // Aliases (exact:...) have no model.json for the validator to check requests against while they load: load them
+    // here, before any stream thread runs. Bundles are described from model.json and load on the loader threads.
+    catalog.loadAliases();
     Properties p = new Properties();
     p.putAll(kafka);
     p.putIfAbsent(StreamsConfig.APPLICATION_ID_CONFIG, "fieldline");

@@ -97,6 +97,7 @@ class PipelineTopologyTest {
       catalog.close();
     }
     catalog = newCatalog;
+    catalog.loadAliases(); // as FieldlinePipeline.create does before any stream thread runs
     meters = new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
     pipeline = FieldlinePipeline.builder().setRegistry(client).setCatalog(catalog).optClock(clock)
         .optEngineThreads(false).optMetrics(new PipelineMetrics(meters)).optLimits(limits).optWorkers(workers)
@@ -136,10 +137,15 @@ class PipelineTopologyTest {
         requestSerde.serializer().serialize(pipeline.topics().requests(), r));
   }
 
-  /** Runs the engines dry and lets the collector punctuate. */
+  /**
+   * Runs the engines dry and lets the collector punctuate, twice: the first round also creates the engines of models
+   * first asked for (the loader thread's work) and the punctuation starts the samples that waited for them.
+   */
   private void work() {
-    pipeline.engines().runUntilIdle();
-    driver.advanceWallClockTime(Duration.ofMillis(200));
+    for (int round = 0; round < 2; round++) {
+      pipeline.engines().runUntilIdle();
+      driver.advanceWallClockTime(Duration.ofMillis(200));
+    }
   }
 
   private Map<String, GenerationStatus> latestStatus() {
@@ -386,7 +392,9 @@ class PipelineTopologyTest {
     ModelLoader exact = ModelLoader.builder().optExactSize(6).build();
     open(ModelCatalog.builder().optModelsDir(models).optWarmUpExecutor(warmUps::add)
         .optLoader(spec -> exact.load("exact:" + Path.of(spec).resolve("data.idx"))).build(), BadRequests.limits());
-    send(request("old", 4).setModel("fm").build()); // cold start on version 1; its samples wait in the engine
+    assertTrue(pipeline.prepare("fm")); // serve loads version 1 before it joins the group
+    warmUps.remove(0).run(); // the cold start's scheduled warm-up finds it loaded
+    send(request("old", 4).setModel("fm").build()); // its samples wait in the engine
     Path v2 = java.nio.file.Files.createDirectories(models.resolve("fm/2"));
     IdxFixtures.write(v2.resolve("data.idx"), 6, 4, 4, 5, false); // other images: another field
     java.nio.file.Files.writeString(v2.resolve("model.json"), "{}");
@@ -415,6 +423,81 @@ class PipelineTopologyTest {
     assertTrue(latestStatus().values().stream().allMatch(st -> st.getState() == RequestState.DONE));
   }
 
+  /** A bundle directory whose model.json describes {@code field} (the test loaders return the field itself). */
+  private static Path bundleOf(Path dir, FieldModel field) throws Exception {
+    java.nio.file.Files.createDirectories(dir);
+    String kind = field.physics() instanceof io.fieldline.core.PfgmPhysics ? "pfgm" : "pfgmpp";
+    new io.fieldline.server.ModelBundle(io.fieldline.server.ModelBundle.FORMAT, dir.getFileName().toString(), "1",
+        kind, field.shape(), io.fieldline.server.ModelBundle.physicsToJson(field.physics()), null, null, "0", null)
+        .write(dir);
+    java.nio.file.Files.writeString(dir.resolve(io.fieldline.server.ModelBundle.WEIGHTS), "not read by this loader");
+    return dir;
+  }
+
+  @Test
+  void shouldHoldTheSamplesOfAModelAddedAfterStartWhileItLoadsOffTheStreamThread() throws Exception {
+    Path models = java.nio.file.Files.createDirectories(dir.resolve("later-models"));
+    Path data = IdxFixtures.write(dir.resolve("later.idx"), 6, 4, 4, 1, false);
+    ModelLoader exact = ModelLoader.builder().optExactSize(6).build();
+    FieldModel reference = exact.load("exact:" + data);
+    java.util.concurrent.atomic.AtomicInteger loads = new java.util.concurrent.atomic.AtomicInteger();
+    List<Runnable> warmUps = new java.util.ArrayList<>();
+    open(ModelCatalog.builder().optModelsDir(models).optWarmUpExecutor(warmUps::add).optLoader(spec -> {
+      loads.incrementAndGet();
+      return exact.load("exact:" + data);
+    }).build(), BadRequests.limits());
+    bundleOf(models.resolve("late"), reference); // copied in after start
+    send(request("first", 5).setModel("late").build());
+    assertEquals(RequestState.ACCEPTED, latestStatus().get("first").getState(), "checked against its model.json");
+    driver.advanceWallClockTime(Duration.ofMillis(200)); // punctuations while it loads: the samples wait
+    assertEquals(0, loads.get(), "nothing was loaded on the stream thread");
+    assertTrue(images.isEmpty());
+    work(); // the loader creates the engines; the next punctuation starts the samples that waited
+    assertEquals(RequestState.DONE, latestStatus().get("first").getState());
+    List<GeneratedImage> out = images.readValuesToList();
+    assertEquals(5, out.size());
+    for (GeneratedImage image : out) {
+      var task = io.fieldline.core.engine.SampleTask.of("first", image.getIndex(), 7, SamplerSettings.fixed(Solver.HEUN,
+          6));
+      Flows.Result expected = Flows.sample(reference, task.settings(), 7, image.getIndex());
+      byte[] png = new byte[image.getPng().remaining()];
+      image.getPng().get(png);
+      assertArrayEquals(SampleImages.png(reference, task, expected.x(), expected.nfe()), png, "the library's image");
+    }
+    assertEquals(1, loads.get(), "loaded once, by the loader");
+    reference.close();
+  }
+
+  @Test
+  void shouldFailTheWaitingSamplesWithTheReasonWhenTheirModelCannotLoadAndKeepServingOthers() throws Exception {
+    Path models = java.nio.file.Files.createDirectories(dir.resolve("broken-models"));
+    Path data = IdxFixtures.write(dir.resolve("good.idx"), 6, 4, 4, 1, false);
+    ModelLoader exact = ModelLoader.builder().optExactSize(6).build();
+    FieldModel described = exact.load("exact:" + data);
+    bundleOf(models.resolve("broken"), described);
+    described.close();
+    open(ModelCatalog.builder().optModelsDir(models).optAlias("tiny", "exact:" + data).optWarmUpExecutor(r -> { })
+        .optLoader(spec -> {
+          if (spec.startsWith("exact:")) {
+            return exact.load(spec);
+          }
+          throw new io.fieldline.server.ModelException("field.onnx is truncated");
+        }).build(), BadRequests.limits());
+    send(request("doomed", 3).setModel("broken").build());
+    send(request("fine", 2).build());
+    assertEquals(RequestState.ACCEPTED, latestStatus().get("doomed").getState());
+    work();
+    Map<String, GenerationStatus> s = latestStatus();
+    assertEquals(RequestState.FAILED, s.get("doomed").getState());
+    assertTrue(s.get("doomed").getReason().contains("truncated"), s.get("doomed").getReason());
+    assertEquals(RequestState.DONE, s.get("fine").getState());
+    assertEquals(2, images.readRecordsToList().size());
+    send(request("refused", 1).setModel("broken").build());
+    GenerationStatus refused = latestStatus().get("refused");
+    assertEquals(RequestState.REJECTED, refused.getState(), "a version known to fail is refused with its reason");
+    assertTrue(refused.getReason().contains("truncated"), refused.getReason());
+  }
+
   @Test
   void shouldLoadEveryEngineCopyWhenPreparedAndNoneMoreAtTheFirstRequest() throws Exception {
     Path data = IdxFixtures.write(dir.resolve("prepared.idx"), 6, 4, 4, 1, false);
@@ -424,7 +507,7 @@ class PipelineTopologyTest {
       loads.incrementAndGet();
       return exact.load(spec);
     }).build(), BadRequests.limits(), 3);
-    assertEquals(0, loads.get(), "nothing is loaded before it is needed");
+    assertEquals(1, loads.get(), "the alias is loaded once before requests arrive, its engines not yet");
     assertTrue(pipeline.prepare("tiny"));
     assertEquals(3, loads.get(), "one copy per engine");
     assertFalse(pipeline.prepare("no-such-model"));

@@ -11,13 +11,25 @@ import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 
 /**
  * The generation engines of one device, shared by every stream task of the process: per model version a pool of
  * {@code workers} engines, each on its own thread with its own copy of the model (or, in tests, stepped by
  * {@link #runUntilIdle()}), so ODE work never holds a stream thread. A sample goes to the least-loaded engine of its
  * version's pool; its image does not depend on which (rows are independent of their batch-mates).
+ *
+ * <p>Pools are created by {@link #prepare} in the caller (start-up, before any stream thread runs) or by
+ * {@link #ensure} on this device's loader thread (a model first asked for after start), never on a stream thread: a
+ * stream thread asks {@link #ensure} and holds its samples while the answer is {@link Readiness#LOADING}. A pool that
+ * failed to load is reported once by {@link #ensure} and forgotten, so a later request tries again (the catalog
+ * answers at once while the version's files are unchanged).
  */
 public final class DeviceEngines implements AutoCloseable {
   private final ModelCatalog catalog;
@@ -28,8 +40,20 @@ public final class DeviceEngines implements AutoCloseable {
   private final InstantSource clock;
   private final boolean threads;
   private final PipelineMetrics metrics;
-  private final Map<ModelCatalog.Entry, EnginePool> pools = new ConcurrentHashMap<>();
+  private final Map<ModelCatalog.Entry, CompletableFuture<EnginePool>> pools = new ConcurrentHashMap<>();
   private final List<FieldModel> copies = new ArrayList<>();
+  private final ExecutorService loader; // null in manual mode: loads wait in manualLoads for runUntilIdle
+  private final Queue<Runnable> manualLoads = new ConcurrentLinkedQueue<>();
+  private boolean closed; // guarded by this
+
+  /** Whether a model version's engines can take samples. */
+  public enum State { READY, LOADING, FAILED }
+
+  /** The answer of {@link #ensure}: a state, and for {@link State#FAILED} why. */
+  public record Readiness(State state, String failure) {
+    static final Readiness READY = new Readiness(State.READY, null);
+    static final Readiness LOADING = new Readiness(State.LOADING, null);
+  }
 
   /**
    * @param maxQueued most samples waiting in each engine's queue (beyond it samples end REJECTED)
@@ -49,16 +73,91 @@ public final class DeviceEngines implements AutoCloseable {
     this.clock = clock;
     this.threads = threads;
     this.metrics = metrics;
+    this.loader = threads ? Executors.newSingleThreadExecutor(r -> {
+      Thread t = new Thread(r, "fieldline-engine-loader-" + device);
+      t.setDaemon(true);
+      return t;
+    }) : null;
   }
 
-  /** Creates a model version's engines now (loading its copies) rather than at its first sample. */
+  /**
+   * Creates a model version's engines now, in the caller (loading its copies), rather than at its first sample; waits
+   * for a load {@link #ensure} already started.
+   *
+   * @throws RuntimeException the load's failure (the version is then forgotten, as by {@link #ensure})
+   */
   public void prepare(ModelCatalog.Entry entry) {
-    pools.computeIfAbsent(entry, this::createPool);
+    CompletableFuture<EnginePool> mine = new CompletableFuture<>();
+    CompletableFuture<EnginePool> pool = pools.putIfAbsent(entry, mine);
+    if (pool == null) {
+      pool = mine;
+      create(entry, mine);
+    } else if (loader == null) {
+      runLoads();
+    }
+    try {
+      pool.join();
+    } catch (CompletionException e) {
+      pools.remove(entry, pool);
+      throw e.getCause() instanceof RuntimeException r ? r : e;
+    }
   }
 
-  /** Queues a sample on the least-loaded engine of a model version (the pool is created on first use). */
+  /**
+   * Whether a model version's engines are ready, starting their creation on the loader thread if nobody has. Never
+   * loads in the caller. {@link State#FAILED} is answered once per failed load; the next call starts a new one.
+   */
+  public Readiness ensure(ModelCatalog.Entry entry) {
+    CompletableFuture<EnginePool> pool = pools.computeIfAbsent(entry, e -> {
+      CompletableFuture<EnginePool> f = new CompletableFuture<>();
+      Runnable load = () -> create(e, f);
+      if (loader != null) {
+        loader.execute(load);
+      } else {
+        manualLoads.add(load);
+      }
+      return f;
+    });
+    if (!pool.isDone()) {
+      return Readiness.LOADING;
+    }
+    try {
+      pool.join();
+      return Readiness.READY;
+    } catch (CompletionException e) {
+      pools.remove(entry, pool);
+      return new Readiness(State.FAILED, e.getCause() == null ? e.getMessage() : e.getCause().getMessage());
+    }
+  }
+
+  /**
+   * Queues a sample on the least-loaded engine of a model version.
+   *
+   * @throws IllegalStateException if the version's engines are not ready (ask {@link #ensure} first)
+   */
   public SampleHandle submit(ModelCatalog.Entry entry, SampleTask task) {
-    return pools.computeIfAbsent(entry, this::createPool).submit(task);
+    CompletableFuture<EnginePool> pool = pools.get(entry);
+    EnginePool ready = pool == null || pool.isCompletedExceptionally() ? null : pool.getNow(null);
+    if (ready == null) {
+      throw new IllegalStateException(entry.name() + "@" + entry.version() + " has no engines ready on " + device);
+    }
+    return ready.submit(task);
+  }
+
+  private void create(ModelCatalog.Entry entry, CompletableFuture<EnginePool> into) {
+    try {
+      EnginePool pool = createPool(entry);
+      synchronized (this) { // against close(): a pool is either seen by close() or closed here
+        if (closed) {
+          pool.close();
+          into.completeExceptionally(new IllegalStateException("the engines of " + device + " are closed"));
+        } else {
+          into.complete(pool);
+        }
+      }
+    } catch (RuntimeException e) {
+      into.completeExceptionally(e);
+    }
   }
 
   private EnginePool createPool(ModelCatalog.Entry e) {
@@ -90,20 +189,40 @@ public final class DeviceEngines implements AutoCloseable {
     return device;
   }
 
-  /** Manual mode: steps every engine until none has work. */
+  /** Manual mode: creates the pools asked for, then steps every engine until none has work. */
   public void runUntilIdle() {
+    runLoads();
     boolean busy = true;
     while (busy) {
       busy = false;
-      for (EnginePool pool : List.copyOf(pools.values())) {
-        busy |= pool.runOnce() > 0;
+      for (CompletableFuture<EnginePool> pool : List.copyOf(pools.values())) {
+        EnginePool ready = pool.isDone() && !pool.isCompletedExceptionally() ? pool.join() : null;
+        busy |= ready != null && ready.runOnce() > 0;
       }
+    }
+  }
+
+  /** Manual mode: runs the pool creations {@link #ensure} queued. */
+  void runLoads() {
+    Runnable load;
+    while ((load = manualLoads.poll()) != null) {
+      load.run();
     }
   }
 
   @Override
   public void close() {
-    pools.values().forEach(EnginePool::close);
+    synchronized (this) {
+      closed = true;
+    }
+    if (loader != null) {
+      loader.shutdownNow();
+    }
+    for (CompletableFuture<EnginePool> pool : pools.values()) {
+      if (pool.isDone() && !pool.isCompletedExceptionally()) {
+        pool.join().close();
+      }
+    }
     pools.clear();
     synchronized (copies) {
       copies.forEach(FieldModel::close);

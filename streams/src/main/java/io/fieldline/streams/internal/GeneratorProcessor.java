@@ -40,6 +40,11 @@ import org.apache.kafka.streams.state.ValueAndTimestamp;
  * crash the store is restored and its tasks are submitted again; samples are deterministic, so the regenerated image is
  * the same. When the task closes (rebalance, shutdown) its samples are withdrawn from the engine; the store keeps them
  * for whoever owns the partition next.
+ *
+ * <p>No model is loaded here: a sample whose model version has no engines yet (a model first asked for after start)
+ * waits, in the store and in memory, while the device's loader thread creates them; each punctuation starts the
+ * waiting samples whose engines are ready, fails those whose load failed (with the reason; a later request tries the
+ * load again) and drops those whose request was cancelled meanwhile.
  */
 public final class GeneratorProcessor implements Processor<String, SampleTask, String, Object> {
   public static final String PENDING_STORE = "pending-samples";
@@ -58,6 +63,7 @@ public final class GeneratorProcessor implements Processor<String, SampleTask, S
   private final Queue<Finished> finished = new ConcurrentLinkedQueue<>();
   private final Map<String, SampleHandle> inFlight = new HashMap<>();
   private final Map<String, ModelCatalog.Entry> entries = new HashMap<>();
+  private final Map<String, SampleTask> waiting = new java.util.LinkedHashMap<>(); // for their engines to load
   private ProcessorContext<String, Object> context;
   private KeyValueStore<String, SampleTask> pending;
   private ReadOnlyKeyValueStore<String, ValueAndTimestamp<CancelRequest>> cancellations;
@@ -87,6 +93,7 @@ public final class GeneratorProcessor implements Processor<String, SampleTask, S
     inFlight.clear();
     finished.clear();
     entries.clear();
+    waiting.clear();
     this.context = context;
     this.pending = context.getStateStore(PENDING_STORE);
     this.cancellations = context.getStateStore(CANCELLATIONS_STORE);
@@ -118,18 +125,34 @@ public final class GeneratorProcessor implements Processor<String, SampleTask, S
   }
 
   private void submit(String key, SampleTask task) {
-    if (inFlight.containsKey(key)) {
+    if (inFlight.containsKey(key) || waiting.containsKey(key)) {
       return;
     }
     ModelCatalog.Entry entry;
     try {
       entry = entry(task);
     } catch (RuntimeException e) {
-      finished.add(new Finished(key, task, new SampleResult(null, SampleStatus.FAILED, null, 0, Duration.ZERO,
-          Duration.ZERO, "model " + task.getModel() + "@" + task.getModelVersion() + " is unavailable: "
-          + e.getMessage())));
+      fail(key, task, "model " + task.getModel() + "@" + task.getModelVersion() + " is unavailable: " + e.getMessage());
       return;
     }
+    DeviceEngines.Readiness readiness = engines.ensure(entry);
+    switch (readiness.state()) {
+      case READY -> start(key, task, entry);
+      case LOADING -> waiting.put(key, task);
+      case FAILED -> fail(key, task, cannotLoad(task, readiness));
+    }
+  }
+
+  private static String cannotLoad(SampleTask task, DeviceEngines.Readiness readiness) {
+    return "model " + task.getModel() + "@" + task.getModelVersion() + " could not be loaded: " + readiness.failure();
+  }
+
+  private void fail(String key, SampleTask task, String reason) {
+    finished.add(new Finished(key, task, new SampleResult(null, SampleStatus.FAILED, null, 0, Duration.ZERO,
+        Duration.ZERO, reason)));
+  }
+
+  private void start(String key, SampleTask task, ModelCatalog.Entry entry) {
     var spec = task.getSampler();
     SamplerSettings settings = new SamplerSettings(Solver.parse(spec.getSolver()), spec.getSteps(), spec.getRtol(),
         spec.getAtol(), spec.getGuidance() == null ? 1.0 : spec.getGuidance());
@@ -146,6 +169,36 @@ public final class GeneratorProcessor implements Processor<String, SampleTask, S
     });
   }
 
+  /** Starts the waiting samples whose engines became ready, fails those whose load failed, drops cancelled ones. */
+  private void startWaiting(Instant now) {
+    if (waiting.isEmpty()) {
+      return;
+    }
+    Map<ModelCatalog.Entry, DeviceEngines.Readiness> readiness = new HashMap<>();
+    Map<String, Boolean> cancelled = new HashMap<>();
+    var it = waiting.entrySet().iterator();
+    while (it.hasNext()) {
+      Map.Entry<String, SampleTask> w = it.next();
+      SampleTask task = w.getValue();
+      if (cancelled.computeIfAbsent(task.getRequestId(), this::isCancelled)) {
+        it.remove();
+        emitProgress(task, ProgressKind.CANCELLED, "cancelled while its model loaded", now);
+        pending.delete(w.getKey());
+        continue;
+      }
+      ModelCatalog.Entry entry = entry(task); // resolved when it began to wait
+      DeviceEngines.Readiness r = readiness.computeIfAbsent(entry, engines::ensure);
+      if (r.state() != DeviceEngines.State.LOADING) {
+        it.remove();
+        if (r.state() == DeviceEngines.State.READY) {
+          start(w.getKey(), task, entry);
+        } else {
+          fail(w.getKey(), task, cannotLoad(task, r));
+        }
+      }
+    }
+  }
+
   private ModelCatalog.Entry entry(SampleTask task) {
     String k = task.getModel() + "@" + task.getModelVersion();
     ModelCatalog.Entry e = entries.get(k);
@@ -160,6 +213,7 @@ public final class GeneratorProcessor implements Processor<String, SampleTask, S
   /** Forwards what the engine finished and deletes those tasks; cancels requests cancelled since. */
   void drain() {
     Instant now = clock.instant();
+    startWaiting(now);
     Finished f;
     while ((f = finished.poll()) != null) {
       inFlight.remove(f.key());
@@ -215,5 +269,6 @@ public final class GeneratorProcessor implements Processor<String, SampleTask, S
     inFlight.values().forEach(SampleHandle::cancel); // withdraw: the store keeps the tasks for the next owner
     inFlight.clear();
     finished.clear();
+    waiting.clear();
   }
 }

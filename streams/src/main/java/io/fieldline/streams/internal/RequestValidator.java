@@ -1,7 +1,6 @@
 package io.fieldline.streams.internal;
 
 import io.fieldline.core.ClassPlan;
-import io.fieldline.core.FieldModel;
 import io.fieldline.core.SamplerSettings;
 import io.fieldline.schemas.ClassRequest;
 import io.fieldline.schemas.GenerationRequest;
@@ -17,6 +16,8 @@ import java.util.Optional;
 /**
  * Checks a decoded request against the limits and the model catalog, and resolves what the generators need: the
  * model entry and the full sampler settings (defaults filled in). A rejection carries a reason a user can act on.
+ * Runs on stream threads, so it never loads a model: it checks against the catalog's {@link ModelCatalog#describe
+ * description} (the loaded model's, or its bundle's {@code model.json}).
  */
 public final class RequestValidator {
   /** The outcome: either accepted (entry, settings and the images' classes) or rejected (reason). */
@@ -88,11 +89,11 @@ public final class RequestValidator {
       return Verdict.reject("unknown model '" + abbreviate(r.getModel()) + "'"
           + (r.getModelVersion() == null ? "" : " version '" + abbreviate(r.getModelVersion()) + "'"));
     }
-    FieldModel model;
+    ModelCatalog.Description model;
     try {
-      model = catalog.load(entry.get());
+      model = catalog.describe(entry.get());
     } catch (RuntimeException e) {
-      return Verdict.reject("model '" + r.getModel() + "' cannot be loaded: " + e.getMessage());
+      return Verdict.reject("model '" + r.getModel() + "' cannot be served: " + e.getMessage());
     }
     SamplerSettings settings;
     try {
@@ -123,7 +124,7 @@ public final class RequestValidator {
    *
    * @throws IllegalArgumentException with a reason a user can act on
    */
-  public static ClassPlan classes(ClassRequest request, FieldModel model) {
+  public static ClassPlan classes(ClassRequest request, ModelCatalog.Description model) {
     if (request == null) {
       return ClassPlan.NONE;
     }
@@ -142,7 +143,7 @@ public final class RequestValidator {
   }
 
   /** The full settings of a request's sampler for a model (the same defaults as {@code fieldline generate}). */
-  public static SamplerSettings settings(SamplerSpec spec, FieldModel model) {
+  public static SamplerSettings settings(SamplerSpec spec, ModelCatalog.Description model) {
     if (spec == null) {
       return model.defaultSampler();
     }
