@@ -1,5 +1,7 @@
 package io.fieldline.core;
 
+import io.fieldline.core.internal.SpecialFunctions;
+
 /**
  * Prior draws: where a sample starts its backward ODE. Pure functions of (physics, seed, index).
  *
@@ -64,6 +66,50 @@ public final class Priors {
     }
     double gb = random.nextGamma(d / 2);
     return sigma * Math.sqrt(d * ga / gb);
+  }
+
+  /**
+   * ln of the prior's density at {@code x} (nats; per unit volume of R^N in the model's units), the density that
+   * {@link #draw} samples: the Poisson kernel of N + D dimensions seen on the N data dimensions,
+   * p(x) = Gamma((N + D) / 2) / (pi^(N/2) Gamma(D / 2)) r^D / (r^2 + |x|^2)^((N + D) / 2), with D = 1 and r = z_max for
+   * PFGM and r = sigma_max sqrt(D) for PFGM++ (docs/LIKELIHOOD.md section 2); D = infinity is the Gaussian
+   * N(0, sigma_max^2 I). Written as -N ln r - ((N + D) / 2) log1p(|x|^2 / r^2) plus the constant, so nothing
+   * overflows for N + D up to 10^9.
+   *
+   * <p>PFGM's draws are clipped to radii in [1, upper_norm], which puts point masses on two spheres that no density
+   * describes; this is the unclipped law, the flow's true starting distribution (the clip is a sampling device), so
+   * a likelihood computed with it is that of the model without the clip.
+   *
+   * @throws IllegalArgumentException if x has the wrong length or is not finite
+   */
+  public static double logDensity(Physics physics, double[] x) {
+    int n = physics.dimension();
+    if (x.length != n) {
+      throw new IllegalArgumentException("x has " + x.length + " values, the prior lives in " + n + " dimensions");
+    }
+    double sumSq = 0;
+    for (double v : x) {
+      sumSq += v * v;
+    }
+    if (!Double.isFinite(sumSq)) {
+      throw new IllegalArgumentException("x is not finite");
+    }
+    double d;
+    double r;
+    if (physics instanceof PfgmPhysics p) {
+      d = 1;
+      r = p.zMax();
+    } else {
+      PfgmppPhysics pp = (PfgmppPhysics) physics;
+      d = pp.augmentedDimensions();
+      if (Double.isInfinite(d)) {
+        double s = pp.sigmaMax();
+        return -0.5 * n * Math.log(2 * Math.PI * s * s) - sumSq / (2 * s * s);
+      }
+      r = pp.sigmaMax() * Math.sqrt(d);
+    }
+    double norm = SpecialFunctions.lnGamma((n + d) / 2) - 0.5 * n * Math.log(Math.PI) - SpecialFunctions.lnGamma(d / 2);
+    return norm - n * Math.log(r) - 0.5 * (n + d) * Math.log1p(sumSq / (r * r));
   }
 
   /** A uniformly random unit vector of the given dimension. */

@@ -44,6 +44,7 @@ public final class DormandPrinceIntegrator implements Integrator {
   private final double[][] k;
   private final double[] stagePoint;
   private final double[] scratch;
+  private final int controlled;
   private Phase phase = Phase.START;
   private int stage;
   private double t;
@@ -69,6 +70,22 @@ public final class DormandPrinceIntegrator implements Integrator {
    */
   public DormandPrinceIntegrator(Dynamics dynamics, double[] x0, double sStart, double sEnd, double rtol,
       double atol, boolean denoiseAtEnd) {
+    this(dynamics, x0, sStart, sEnd, rtol, atol, denoiseAtEnd, x0.length);
+  }
+
+  /**
+   * As {@link #DormandPrinceIntegrator(Dynamics, double[], double, double, double, double, boolean)}, with the step
+   * control watching only the first {@code controlled} components of the state: the others (accumulated integrals,
+   * such as a log-density change whose estimator is noisy) are integrated with the same steps but never shrink them.
+   *
+   * @throws IllegalArgumentException if controlled is not in 1..x0.length
+   */
+  public DormandPrinceIntegrator(Dynamics dynamics, double[] x0, double sStart, double sEnd, double rtol,
+      double atol, boolean denoiseAtEnd, int controlled) {
+    if (controlled < 1 || controlled > x0.length) {
+      throw new IllegalArgumentException("controlled components must be in 1.." + x0.length + ", got " + controlled);
+    }
+    this.controlled = controlled;
     if (!(sStart > 0) || !(sEnd > 0) || sStart == sEnd) {
       throw new IllegalArgumentException("RK45 needs distinct positive end points, got " + sStart + " and " + sEnd);
     }
@@ -180,11 +197,11 @@ public final class DormandPrinceIntegrator implements Integrator {
   /** RMS of v / (atol + |x| rtol), scipy's scaled norm at the start point. */
   private double rms(double[] v) {
     double sum = 0;
-    for (int i = 0; i < v.length; i++) {
+    for (int i = 0; i < controlled; i++) {
       double scaled = v[i] / (atol + Math.abs(x[i]) * rtol);
       sum += scaled * scaled;
     }
-    return Math.sqrt(sum / v.length);
+    return Math.sqrt(sum / controlled);
   }
 
   private void beginAttempt() {
@@ -235,13 +252,13 @@ public final class DormandPrinceIntegrator implements Integrator {
       axpy(h * E[j], k[j], scratch);
     }
     double sum = 0;
-    for (int i = 0; i < n; i++) {
+    for (int i = 0; i < controlled; i++) {
       double scale = atol + Math.max(Math.abs(x[i]), Math.abs(stagePoint[i])) * rtol;
       double scaled = scratch[i] / scale;
       sum += scaled * scaled;
     }
-    double errorNorm = Math.sqrt(sum / x.length);
-    if (Double.isNaN(errorNorm)) {
+    double errorNorm = Math.sqrt(sum / controlled);
+    if (Double.isNaN(errorNorm) || (controlled < n && !finite(stagePoint))) {
       throw new IllegalStateException("RK45 produced a non-finite state at ln s = " + t);
     }
     if (errorNorm < 1) {
@@ -268,6 +285,15 @@ public final class DormandPrinceIntegrator implements Integrator {
       rejectedSteps++;
       beginAttempt();
     }
+  }
+
+  private static boolean finite(double[] v) {
+    for (double d : v) {
+      if (!Double.isFinite(d)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   @Override
