@@ -17,7 +17,8 @@ import picocli.CommandLine.Command;
     description = "Poisson Flow generative models (PFGM, PFGM++): serve and generate images (the full distribution "
         + "also trains, exports, quantizes and evaluates field networks).",
     subcommands = {ServeCommand.class, SubmitCommand.class, CancelCommand.class, SchemasCommand.class,
-        EncodeCommand.class, InterpolateCommand.class, GenerateCommand.class, CommandLine.HelpCommand.class})
+        EncodeCommand.class, InterpolateCommand.class, LikelihoodCommand.class, GenerateCommand.class,
+        CommandLine.HelpCommand.class})
 public final class Fieldline implements Runnable {
   /** Exit status for bad input. */
   public static final int EXIT_USAGE = 2;

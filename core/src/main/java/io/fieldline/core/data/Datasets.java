@@ -107,13 +107,19 @@ public final class Datasets {
 
   /**
    * Loads a data specification: {@code toy:<name>} ({@code limit} points of a {@link ToySets} set, seed 0),
-   * {@code fashion-mnist} (Debian's training images) or a path as for {@link #load(Path, int, int)}.
+   * {@code fashion-mnist} (Debian's training images), {@code fashion-mnist-test} (its 10,000 test images) or a path as
+   * for {@link #load(Path, int, int)}.
    */
   public static Dataset load(String spec, int limit, int channels) {
     if (spec.startsWith(ToySets.PREFIX)) {
       return ToySets.generate(spec.substring(ToySets.PREFIX.length()), limit, 0);
     }
-    return load(spec.equals("fashion-mnist") ? fashionMnistTrain() : Path.of(spec), limit, channels);
+    Path path = switch (spec) {
+      case "fashion-mnist" -> fashionMnistTrain();
+      case "fashion-mnist-test" -> fashionMnistTest();
+      default -> Path.of(spec);
+    };
+    return load(path, limit, channels);
   }
 
   /**
