@@ -110,11 +110,7 @@ final class EncodeCommand implements Callable<Integer> {
           sumWorst += err;
         }
       }
-      double[] prior = new double[10_000];
-      for (int j = 0; j < prior.length; j++) {
-        prior[j] = Priors.radius(field.physics(), 987_654_321L, j);
-      }
-      Arrays.sort(prior);
+      double[] prior = priorRadii(field.physics());
       double[] sorted = norms.clone();
       Arrays.sort(sorted);
       String surface = field.physics() instanceof PfgmPhysics p ? String.format(Locale.ROOT, "z = %.4g", p.zMax())
@@ -132,6 +128,16 @@ final class EncodeCommand implements Callable<Integer> {
       stdout.flush();
     }
     return 0;
+  }
+
+  /** 10,000 draws of the prior's radius law (fixed seed), sorted: the reference the latents' norms are compared with. */
+  static double[] priorRadii(io.fieldline.core.Physics physics) {
+    double[] prior = new double[10_000];
+    for (int j = 0; j < prior.length; j++) {
+      prior[j] = Priors.radius(physics, 987_654_321L, j);
+    }
+    Arrays.sort(prior);
+    return prior;
   }
 
   /** The two-sample Kolmogorov-Smirnov statistic of two sorted samples. */

@@ -5,7 +5,6 @@ import io.fieldline.core.ClassPlan;
 import io.fieldline.core.FieldModel;
 import io.fieldline.core.Latents;
 import io.fieldline.core.Likelihood;
-import io.fieldline.core.Priors;
 import io.fieldline.core.data.Dataset;
 import io.fieldline.core.data.Datasets;
 import io.fieldline.server.ModelLoader;
@@ -254,11 +253,7 @@ final class LikelihoodCommand implements Callable<Integer> {
     double half = 1.96 * sd / Math.sqrt(done);
     int[] sortedNfe = nfe.clone();
     Arrays.sort(sortedNfe);
-    double[] prior = new double[10_000];
-    for (int j = 0; j < prior.length; j++) {
-      prior[j] = Priors.radius(field.physics(), 987_654_321L, j);
-    }
-    Arrays.sort(prior);
+    double[] prior = EncodeCommand.priorRadii(field.physics());
     double[] sortedNorms = norms.clone();
     Arrays.sort(sortedNorms);
     stdout.printf(Locale.ROOT, "%s on %d images of %s (%s, %s): %.4f bits/dim (95%% CI %.4f-%.4f, sd %.3f)%n",
