@@ -14,7 +14,8 @@ import org.junit.jupiter.api.Test;
 class ServingRuntimeTest {
   @Test
   void shouldOfferTheServingCommandsWithoutTheTrainerOrTheLocalBroker() {
-    assertEquals(Set.of("serve", "submit", "cancel", "schemas", "encode", "interpolate", "generate", "help"),
+    assertEquals(Set.of("serve", "submit", "cancel", "schemas", "encode", "interpolate", "likelihood", "generate",
+        "help"),
         Fieldline.commandLine().getSubcommands().keySet());
     assertThrows(ClassNotFoundException.class, () -> Class.forName("io.fieldline.trainer.FieldTrainer"));
     assertThrows(ClassNotFoundException.class, () -> Class.forName("ai.djl.pytorch.engine.PtEngine"));
