@@ -128,20 +128,19 @@ final class LikelihoodCommand implements Callable<Integer> {
       int[] labels = labels(field, images);
       int size = images.size();
       int dims = field.shape().size();
-      double[][] x = new double[size * repeats][];
-      int[] rowLabels = labels == null ? null : new int[x.length];
-      for (int rep = 0; rep < repeats; rep++) {
-        for (int i = 0; i < size; i++) {
-          int row = rep * size + i;
-          x[row] = noDequantize ? images.images()[i] : dequantize(images.images()[i], seed + rep, i, data);
-          if (rowLabels != null) {
-            rowLabels[row] = labels[i];
-          }
-        }
-      }
       Files.createDirectories(out);
-      ProgressBar bar = new ProgressBar(System.err, "likelihood", x.length, !noProgress, System::nanoTime);
-      List<Likelihood.Result> results = likelihood.evaluate(x, rowLabels, seed, bar::update);
+      ProgressBar bar = new ProgressBar(System.err, "likelihood", size * repeats, !noProgress, System::nanoTime);
+      // Each repeat is its own run over images 0..n-1 with its own seed, so an image's numbers do not depend on --n.
+      List<List<Likelihood.Result>> runs = new java.util.ArrayList<>();
+      for (int rep = 0; rep < repeats; rep++) {
+        long repSeed = repeatSeed(seed, rep);
+        double[][] x = new double[size][];
+        for (int i = 0; i < size; i++) {
+          x[i] = noDequantize ? images.images()[i] : dequantize(images.images()[i], repSeed, i, data);
+        }
+        int before = rep * size;
+        runs.add(likelihood.evaluate(x, labels, repSeed, done -> bar.update(before + done)));
+      }
       double[] bits = new double[size];
       double[] seBits = new double[size];
       int[] nfe = new int[size];
@@ -156,18 +155,20 @@ final class LikelihoodCommand implements Callable<Integer> {
           double div = 0;
           double se2 = 0;
           long rows = 0;
+          long evaluations = 0;
           finished[i] = true;
-          for (int rep = 0; rep < repeats; rep++) {
-            Likelihood.Result r = results.get(rep * size + i);
+          for (List<Likelihood.Result> run : runs) {
+            Likelihood.Result r = run.get(i);
             finished[i] &= r.finished();
             logp += r.logDensity() / repeats;
             prior += r.priorLogDensity() / repeats;
             div += r.divergenceIntegral() / repeats;
             se2 += r.standardError() * r.standardError() / ((double) repeats * repeats);
-            nfe[i] += r.nfe();
+            evaluations += r.nfe();
             rows += r.rows();
-            norms[i] = Latents.norm(r.latent());
           }
+          nfe[i] = (int) (evaluations / repeats); // per evaluation of the image, as in the summary
+          norms[i] = Latents.norm(runs.get(0).get(i).latent()); // the first dequantization's latent
           bits[i] = Likelihood.bitsPerDim(logp, dims, !noDequantize);
           seBits[i] = Math.sqrt(se2) / (dims * Math.log(2));
           csv.write(String.format(Locale.ROOT, "%d,%d,%.6f,%.4f,%.4f,%.4f,%.6f,%d,%d,%.4f,%b%n", i,
@@ -178,6 +179,14 @@ final class LikelihoodCommand implements Callable<Integer> {
       summarize(stdout, field, bits, seBits, nfe, finished, norms, size);
     }
     return 0;
+  }
+
+  /**
+   * The seed of dequantization draw {@code rep}: the given seed for the first, then steps of 2^64 / golden ratio, so
+   * the draws of one run never coincide with another run's at a nearby --seed.
+   */
+  static long repeatSeed(long seed, int rep) {
+    return seed + rep * 0x9E3779B97F4A7C15L;
   }
 
   private static boolean isQuantized(FieldModel field) {
@@ -251,20 +260,26 @@ final class LikelihoodCommand implements Callable<Integer> {
     double mean = sum / done;
     double sd = done > 1 ? Math.sqrt(Math.max(0, (sumSq - done * mean * mean) / (done - 1))) : Double.NaN;
     double half = 1.96 * sd / Math.sqrt(done);
-    int[] sortedNfe = nfe.clone();
+    int[] sortedNfe = new int[done];
+    double[] sortedNorms = new double[done];
+    for (int i = 0, k = 0; i < size; i++) {
+      if (finished[i]) { // an unfinished image's latent is mid-path and its NFE the cap
+        sortedNfe[k] = nfe[i];
+        sortedNorms[k++] = norms[i];
+      }
+    }
     Arrays.sort(sortedNfe);
-    double[] prior = EncodeCommand.priorRadii(field.physics());
-    double[] sortedNorms = norms.clone();
     Arrays.sort(sortedNorms);
+    double[] prior = EncodeCommand.priorRadii(field.physics());
     stdout.printf(Locale.ROOT, "%s on %d images of %s (%s, %s): %.4f bits/dim (95%% CI %.4f-%.4f, sd %.3f)%n",
         field.name(), done, data, noDequantize ? "as given" : "dequantized" + (repeats > 1 ? " x" + repeats : ""),
         classChoice == null ? "unconditional" : "class " + classChoice, mean, mean - half, mean + half, sd);
     stdout.printf(Locale.ROOT, "divergence: %s; probe noise %s bits/dim per image; NFE median %d (rows per NFE %d)%n",
         probes == 0 ? "exact trace" : probes + " Rademacher probe" + (probes == 1 ? "" : "s"),
         seCount == 0 ? "n/a (use --probes 2 or more)" : String.format(Locale.ROOT, "%.4f", seSum / seCount),
-        sortedNfe[size / 2], 1 + 2 * (probes == 0 ? field.shape().size() : probes));
+        sortedNfe[done / 2], 1 + 2 * (probes == 0 ? field.shape().size() : probes));
     stdout.printf(Locale.ROOT, "latent norms: median %.1f against the prior's %.1f; KS statistic %.3f (n = %d)%n",
-        sortedNorms[size / 2], prior[5_000], EncodeCommand.ks(sortedNorms, prior), size);
+        sortedNorms[done / 2], prior[5_000], EncodeCommand.ks(sortedNorms, prior), done);
     if (done < size) {
       stdout.printf(Locale.ROOT, "warning: %d of %d images did not finish within --max-nfe %d and are left out: the "
           + "mean is biased toward the images the model finds easy%n", size - done, size, maxNfe);

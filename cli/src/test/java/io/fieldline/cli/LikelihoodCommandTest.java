@@ -88,7 +88,7 @@ class LikelihoodCommandTest {
         {"--model", "exact:" + data, "--data", data.toString(), "--class", "1"},
         {"--model", "exact:" + data, "--data", data.toString(), "--probes", "-1"},
         {"--model", "exact:" + wide, "--data", wide.toString(), "--probes", "0"},
-        {"--model", "exact:" + data, "--data", "toy:moons"},
+        {"--model", "exact:toy:moons", "--data", "toy:moons", "--probes", "0"}, // off the 8-bit grid
         {"--model", "exact:" + data, "--data", data.toString(), "--max-nfe", "10"},
         {"--model", "../models/fmnist-pfgmpp-int8", "--data", "fashion-mnist-test", "--n", "1"},
         {"--model", dir.resolve("absent").toString(), "--data", data.toString()},
@@ -101,5 +101,8 @@ class LikelihoodCommandTest {
       assertFalse(r.err().contains("\tat "), "no stack trace: " + r.err());
       assertTrue(r.err().startsWith("fieldline likelihood: "), r.err());
     }
+    Run toy = run("likelihood", "--out", dir.resolve("bad").toString(), "--no-progress", "--model", "exact:toy:moons",
+        "--data", "toy:moons", "--probes", "0");
+    assertTrue(toy.err().contains("not an 8-bit pixel level") && toy.err().contains("--no-dequantize"), toy.err());
   }
 }

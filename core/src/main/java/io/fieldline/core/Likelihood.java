@@ -20,10 +20,11 @@ import java.util.function.IntConsumer;
  * trace (the N basis vectors, 2N extra rows per evaluation; offered up to {@value #MAX_EXACT_DIMENSION} dimensions);
  * otherwise it is the Hutchinson-Skilling estimate with K seeded Rademacher probes, each integrated as its own state
  * component so every image gets K independent estimates and a standard error. The step h is a power of two near 1% of
- * the noise level s (the field varies on the scale s, so the truncation error is about 1e-4 of the product), and the
- * centre c is x rounded to a grid of h/16 whose points, and c +- h, are exact in float32: the perturbation a float32
- * network sees is exactly 2h v, never a rounded one. Rounding of the network's float32 outputs adds noise of about
- * 1e-7 / h per component; measured in the tests.
+ * the noise level s (the field varies on the scale s, so the truncation error is about (h/s)^2 / 6 ~ 2e-5 of the
+ * product), and the centre c is x rounded to a grid of h/16 whose points, and c +- h, are exact in float32: the
+ * perturbation a float32 network sees is exactly 2h v, never a rounded one. Rounding of the network's float32
+ * outputs adds noise of about 1e-7 / 2h per output component, which the velocity divides by s once more (PFGM++),
+ * so it is largest at s_min and averages out along the path; the tests bound the result.
  *
  * <p><b>Steps.</b> Dormand-Prince in ln s (as {@link Flows#encode}), its step control watching the trajectory only:
  * the divergence estimates are noisy at the rounding level and would make the controller crawl without making x more
@@ -55,7 +56,8 @@ public final class Likelihood {
    * @param latent x_T, where the forward ODE took x
    * @param nfe evaluations of the trajectory (each costs 1 + 2 x probes network rows; see {@code rows})
    * @param rows network rows evaluated for this image
-   * @param finished false if the image was stopped at {@code maxNfe} (then the other fields are not meaningful)
+   * @param finished false if the image was stopped at {@code maxNfe} or its integration broke down (a non-finite
+   *     state, a step-size underflow); then the other fields are not meaningful
    */
   public record Result(double logDensity, double priorLogDensity, double divergenceIntegral, double standardError,
       double[] latent, int nfe, long rows, boolean finished) {}
@@ -149,7 +151,7 @@ public final class Likelihood {
         at = open.get(g).accept(out, at);
       }
       int before = open.size();
-      open.removeIf(r -> r.integrator.done() || r.integrator.nfe() >= maxNfe);
+      open.removeIf(r -> r.broken != null || r.integrator.done() || r.integrator.nfe() >= maxNfe);
       if (open.size() < before) {
         finished += before - open.size();
         progress.accept(finished);
@@ -200,6 +202,7 @@ public final class Likelihood {
     final DormandPrinceIntegrator integrator;
     final int estimates;
     long rowCount;
+    String broken; // why the integration broke down, if it did: this image ends unfinished, the others go on
     double h;
     double[] centre;
 
@@ -284,7 +287,11 @@ public final class Likelihood {
           estimatesOut[p] = dot / (2 * h);
         }
       }
-      integrator.accept(dynamics.augment(trajectory, estimatesOut));
+      try {
+        integrator.accept(dynamics.augment(trajectory, estimatesOut));
+      } catch (IllegalStateException e) {
+        broken = e.getMessage();
+      }
       return at;
     }
 
@@ -292,7 +299,7 @@ public final class Likelihood {
       int n = dynamics.dimension();
       double[] state = integrator.state();
       double[] latent = java.util.Arrays.copyOf(state, n);
-      if (!integrator.done()) {
+      if (!integrator.done() || broken != null) {
         return new Result(Double.NaN, Double.NaN, Double.NaN, Double.NaN, latent, integrator.nfe(), rowCount, false);
       }
       double mean = 0;

@@ -88,16 +88,20 @@ class LikelihoodTest {
     double[][] data = TestData.uniformPoints(10, 8, 2);
     ExactField field = TestData.field(data, PfgmppPhysics.edmDefaults(8, 16));
     double[][] xs = TestData.uniformPoints(5, 8, 4);
-    Likelihood likelihood = Likelihood.builder().setModel(field).optProbes(2).optMaxBatch(7).build();
-    List<Likelihood.Result> together = likelihood.evaluate(xs, null, 42, done -> { });
-    for (int k = 0; k < xs.length; k++) {
-      double[][] alone = new double[k + 1][];
-      for (int j = 0; j <= k; j++) {
-        alone[j] = xs[k]; // the image at index k of its own run: the same probe stream (seed, k)
+    // 2 probes: 5 rows an image, so calls of 15 rows hold three images; 8 probes: 17 rows, split over calls of 7.
+    for (int[] layout : new int[][] {{2, 15}, {8, 7}}) {
+      Likelihood likelihood = Likelihood.builder().setModel(field).optProbes(layout[0]).optMaxBatch(layout[1]).build();
+      Likelihood oneRowACall = Likelihood.builder().setModel(field).optProbes(layout[0]).optMaxBatch(1).build();
+      List<Likelihood.Result> together = likelihood.evaluate(xs, null, 42, done -> { });
+      for (int k = 0; k < xs.length; k++) {
+        double[][] alone = new double[k + 1][];
+        for (int j = 0; j <= k; j++) {
+          alone[j] = xs[k]; // the image at index k of its own run: the same probe stream (seed, k)
+        }
+        Likelihood.Result r = oneRowACall.evaluate(alone, null, 42, done -> { }).get(k);
+        assertEquals(together.get(k).logDensity(), r.logDensity(), 0.0, "image " + k + " " + layout[0] + " probes");
+        assertEquals(together.get(k).nfe(), r.nfe());
       }
-      Likelihood.Result r = likelihood.evaluate(alone, null, 42, done -> { }).get(k);
-      assertEquals(together.get(k).logDensity(), r.logDensity(), 0.0, "image " + k);
-      assertEquals(together.get(k).nfe(), r.nfe());
     }
   }
 

@@ -76,12 +76,15 @@ public final class ModelCatalog implements AutoCloseable {
     }
   }
 
-  /** The load state of one version. Guarded by itself. */
+  /**
+   * The load state of one version. Loads hold the slot's lock (one load per version); readers (resolve, describe,
+   * isReady, the warm-up scheduling) only read the volatile fields, so a request is never held up by a load.
+   */
   private static final class Slot {
-    FieldModel model;
-    String failure;
-    String failedFingerprint;
-    boolean scheduled;
+    volatile FieldModel model;
+    volatile String failure;
+    volatile String failedFingerprint;
+    final java.util.concurrent.atomic.AtomicBoolean scheduled = new java.util.concurrent.atomic.AtomicBoolean();
   }
 
   private final Path modelsDir;
@@ -199,11 +202,9 @@ public final class ModelCatalog implements AutoCloseable {
    *     still loading: try again shortly)
    */
   public Description describe(Entry entry) {
-    Slot s = slot(entry);
-    synchronized (s) {
-      if (s.model != null) {
-        return Description.of(s.model);
-      }
+    FieldModel loaded = slot(entry).model;
+    if (loaded != null) {
+      return Description.of(loaded);
     }
     String failure = failure(entry);
     if (failure != null) {
@@ -225,12 +226,8 @@ public final class ModelCatalog implements AutoCloseable {
   /** Why a version failed to load, if it did and its files have not changed since; else null. */
   private String failure(Entry entry) {
     Slot s = slots.get(entry);
-    if (s == null) {
-      return null;
-    }
-    synchronized (s) {
-      return s.failure != null && fingerprint(entry).equals(s.failedFingerprint) ? s.failure : null;
-    }
+    String failure = s == null ? null : s.failure;
+    return failure != null && fingerprint(entry).equals(s.failedFingerprint) ? failure : null;
   }
 
   /**
@@ -251,12 +248,7 @@ public final class ModelCatalog implements AutoCloseable {
   /** Whether a version is loaded and warmed up. */
   public boolean isReady(Entry entry) {
     Slot s = slots.get(entry);
-    if (s == null) {
-      return false;
-    }
-    synchronized (s) {
-      return s.model != null;
-    }
+    return s != null && s.model != null;
   }
 
   private static List<String> versions(Path dir) {
@@ -305,11 +297,8 @@ public final class ModelCatalog implements AutoCloseable {
 
   private void scheduleWarmUp(Entry entry) {
     Slot s = slot(entry);
-    synchronized (s) {
-      if (s.model != null || s.scheduled || (s.failure != null && fingerprint(entry).equals(s.failedFingerprint))) {
-        return;
-      }
-      s.scheduled = true;
+    if (s.model != null || failure(entry) != null || !s.scheduled.compareAndSet(false, true)) {
+      return;
     }
     warmUps.execute(() -> {
       try {
@@ -317,15 +306,17 @@ public final class ModelCatalog implements AutoCloseable {
       } catch (RuntimeException e) {
         // reported by warm(); the previous version stays the default
       } finally {
-        synchronized (s) {
-          s.scheduled = false;
-        }
+        s.scheduled.set(false);
       }
     });
   }
 
   private FieldModel warm(Entry entry) {
     Slot s = slot(entry);
+    FieldModel ready = s.model;
+    if (ready != null) {
+      return ready;
+    }
     String message;
     FieldModel model = null;
     RuntimeException failure = null;
@@ -349,8 +340,8 @@ public final class ModelCatalog implements AutoCloseable {
         if (model != null) {
           model.close();
         }
+        s.failedFingerprint = fingerprint; // first: a reader that sees the failure sees its fingerprint
         s.failure = label(entry) + ": " + e.getMessage();
-        s.failedFingerprint = fingerprint;
         message = label(entry) + " failed to load and is not served: " + e.getMessage()
             + " (retried when its files change)";
         failure = e instanceof ModelException me ? me : new ModelException(s.failure, e);

@@ -206,6 +206,42 @@ class ModelCatalogTest {
   }
 
   @Test
+  void shouldAnswerResolveAndDescribeWhileAVersionIsLoadingOnAnotherThread() throws Exception {
+    version("m", "1", "ok");
+    Path v1 = models.resolve("m/1");
+    Physics physics = io.fieldline.core.PfgmppPhysics.edmDefaults(9, 128);
+    new ModelBundle(ModelBundle.FORMAT, "m", "1", "pfgmpp", new ImageShape(1, 3, 3), ModelBundle.physicsToJson(physics),
+        null, null, "0", null).write(v1);
+    Files.writeString(v1.resolve(ModelBundle.WEIGHTS), "not read by describe");
+    java.util.concurrent.CountDownLatch loading = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.ExecutorService thread = java.util.concurrent.Executors.newSingleThreadExecutor();
+    try (ModelCatalog catalog = ModelCatalog.builder().optModelsDir(models).optWarmUpExecutor(thread)
+        .optLoader(spec -> {
+          loading.countDown();
+          try {
+            release.await(); // a slow load, holding the version's lock
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+          return new ConstantModel(exact, 0.5);
+        }).build()) {
+      ModelCatalog.Entry entry = catalog.resolve("m", null).orElseThrow();
+      assertTrue(loading.await(10, java.util.concurrent.TimeUnit.SECONDS), "the warm-up thread is loading");
+      // A stream thread checking requests meanwhile gets its answers at once, from model.json.
+      org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(5), () -> {
+        assertEquals(entry, catalog.resolve("m", null).orElseThrow());
+        assertEquals(physics, catalog.describe(entry).physics());
+        assertFalse(catalog.isReady(entry));
+      });
+      release.countDown();
+    } finally {
+      release.countDown();
+      thread.shutdown();
+    }
+  }
+
+  @Test
   void shouldRefuseToDescribeAFailedVersionWithItsReasonAndAnAliasStillLoading() throws Exception {
     version("m", "1", "fail");
     try (ModelCatalog catalog = ModelCatalog.builder().optModelsDir(models).optWarmUpExecutor(manual)

@@ -7,6 +7,8 @@ import io.fieldline.core.engine.SampleHandle;
 import io.fieldline.core.engine.SampleTask;
 import io.fieldline.server.ModelCatalog;
 import io.fieldline.streams.PipelineMetrics;
+import java.time.Duration;
+import java.time.Instant;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
@@ -27,9 +29,10 @@ import java.util.concurrent.Executors;
  *
  * <p>Pools are created by {@link #prepare} in the caller (start-up, before any stream thread runs) or by
  * {@link #ensure} on this device's loader thread (a model first asked for after start), never on a stream thread: a
- * stream thread asks {@link #ensure} and holds its samples while the answer is {@link Readiness#LOADING}. A pool that
- * failed to load is reported once by {@link #ensure} and forgotten, so a later request tries again (the catalog
- * answers at once while the version's files are unchanged).
+ * stream thread asks {@link #ensure} and holds its samples while the answer is {@link State#LOADING}. A pool that
+ * failed to load is answered {@link State#FAILED} to every caller for {@link #RETRY_AFTER}, then forgotten, so a later
+ * request tries again (the catalog answers at once while the version's files are unchanged); the copies a failed or
+ * late (closed meanwhile) load made are closed.
  */
 public final class DeviceEngines implements AutoCloseable {
   private final ModelCatalog catalog;
@@ -41,7 +44,10 @@ public final class DeviceEngines implements AutoCloseable {
   private final boolean threads;
   private final PipelineMetrics metrics;
   private final Map<ModelCatalog.Entry, CompletableFuture<EnginePool>> pools = new ConcurrentHashMap<>();
-  private final List<FieldModel> copies = new ArrayList<>();
+  private final List<FieldModel> copies = new ArrayList<>(); // guarded by this
+  private final Map<CompletableFuture<EnginePool>, Instant> failures = new ConcurrentHashMap<>();
+  /** How long a failed load is answered FAILED to every caller before the next one tries again. */
+  static final Duration RETRY_AFTER = Duration.ofSeconds(30);
   private final ExecutorService loader; // null in manual mode: loads wait in manualLoads for runUntilIdle
   private final Queue<Runnable> manualLoads = new ConcurrentLinkedQueue<>();
   private boolean closed; // guarded by this
@@ -125,7 +131,13 @@ public final class DeviceEngines implements AutoCloseable {
       pool.join();
       return Readiness.READY;
     } catch (CompletionException e) {
-      pools.remove(entry, pool);
+      // Every caller (all stream tasks share these engines) sees the failure until RETRY_AFTER has passed; then the
+      // next one tries again (a model fixed in place, or memory freed).
+      Instant failedAt = failures.computeIfAbsent(pool, f -> clock.instant());
+      if (!clock.instant().isBefore(failedAt.plus(RETRY_AFTER))) {
+        pools.remove(entry, pool);
+        failures.remove(pool);
+      }
       return new Readiness(State.FAILED, e.getCause() == null ? e.getMessage() : e.getCause().getMessage());
     }
   }
@@ -145,22 +157,29 @@ public final class DeviceEngines implements AutoCloseable {
   }
 
   private void create(ModelCatalog.Entry entry, CompletableFuture<EnginePool> into) {
+    List<FieldModel> made = new ArrayList<>();
+    EnginePool pool;
     try {
-      EnginePool pool = createPool(entry);
-      synchronized (this) { // against close(): a pool is either seen by close() or closed here
-        if (closed) {
-          pool.close();
-          into.completeExceptionally(new IllegalStateException("the engines of " + device + " are closed"));
-        } else {
-          into.complete(pool);
-        }
-      }
+      pool = createPool(entry, made);
     } catch (RuntimeException e) {
+      made.forEach(FieldModel::close); // the copies a half-built pool loaded
       into.completeExceptionally(e);
+      return;
+    }
+    synchronized (this) { // against close(): a pool and its copies are either seen by close() or closed here
+      if (closed) {
+        pool.close();
+        made.forEach(FieldModel::close);
+        into.completeExceptionally(new IllegalStateException("the engines of " + device + " are closed"));
+        return;
+      }
+      copies.addAll(made);
+      into.complete(pool);
     }
   }
 
-  private EnginePool createPool(ModelCatalog.Entry e) {
+  /** Builds (and in thread mode starts) a pool; the model copies it loads go to {@code made}, for the caller. */
+  private EnginePool createPool(ModelCatalog.Entry e, List<FieldModel> made) {
     List<GenerationEngine> pool = new ArrayList<>();
     for (int i = 0; i < workers; i++) {
       FieldModel model;
@@ -168,9 +187,7 @@ public final class DeviceEngines implements AutoCloseable {
         model = catalog.load(e);
       } else {
         model = catalog.loadCopy(e);
-        synchronized (copies) {
-          copies.add(model);
-        }
+        made.add(model);
       }
       pool.add(GenerationEngine.builder().setModel(model)
           .optName(device + "-" + e.name() + (workers > 1 ? "-" + i : "")).optMaxBatchSize(maxBatch)
@@ -219,12 +236,15 @@ public final class DeviceEngines implements AutoCloseable {
       loader.shutdownNow();
     }
     for (CompletableFuture<EnginePool> pool : pools.values()) {
-      if (pool.isDone() && !pool.isCompletedExceptionally()) {
+      // A load that never ran (dropped by shutdownNow, or still queued in manual mode) must not leave prepare() waiting.
+      pool.completeExceptionally(new IllegalStateException("the engines of " + device + " are closed"));
+      if (!pool.isCompletedExceptionally()) {
         pool.join().close();
       }
     }
     pools.clear();
-    synchronized (copies) {
+    manualLoads.clear();
+    synchronized (this) {
       copies.forEach(FieldModel::close);
       copies.clear();
     }
