@@ -204,7 +204,7 @@ public final class Likelihood {
     long rowCount;
     String broken; // why the integration broke down, if it did: this image ends unfinished, the others go on
     double h;
-    double[] centre;
+    double[][] perturbed; // this evaluation's rows c + h v_p, c - h v_p, in pairs
 
     Run(double[] x, int label, double[][] v) {
       this.label = label;
@@ -228,12 +228,13 @@ public final class Likelihood {
       double s = integrator.cond();
       int n = dynamics.dimension();
       double[] x = java.util.Arrays.copyOf(y, n);
-      centre = new double[n];
+      double[] centre = new double[n];
       h = floatExactCentre(x, s, centre);
       in[at] = x;
       cond[at] = s;
       labels[at] = label;
       at++;
+      perturbed = new double[2 * perturbations()][];
       for (int p = 0; p < perturbations(); p++) {
         double[] plus = centre.clone();
         double[] minus = centre.clone();
@@ -246,15 +247,16 @@ public final class Likelihood {
             minus[i] -= h * v[p][i];
           }
         }
-        in[at] = plus;
-        in[at + 1] = minus;
-        cond[at] = s;
-        cond[at + 1] = s;
-        labels[at] = label;
-        labels[at + 1] = label;
-        at += 2;
+        perturbed[2 * p] = plus;
+        perturbed[2 * p + 1] = minus;
       }
-      rowCount += 1 + 2L * perturbations();
+      for (double[] row : perturbed) {
+        in[at] = row;
+        cond[at] = s;
+        labels[at] = label;
+        at++;
+      }
+      rowCount += 1 + perturbed.length;
       return at;
     }
 
@@ -266,16 +268,9 @@ public final class Likelihood {
       int n = dynamics.dimension();
       double[] fPlus = new double[n];
       double[] fMinus = new double[n];
-      double[] plus = new double[n];
-      double[] minus = new double[n];
       for (int p = 0; p < perturbations(); p++) {
-        for (int i = 0; i < n; i++) {
-          double step = v == null ? (i == p ? h : 0) : h * v[p][i];
-          plus[i] = centre[i] + step;
-          minus[i] = centre[i] - step;
-        }
-        dynamics.velocity(plus, s, out[at], fPlus);
-        dynamics.velocity(minus, s, out[at + 1], fMinus);
+        dynamics.velocity(perturbed[2 * p], s, out[at], fPlus);
+        dynamics.velocity(perturbed[2 * p + 1], s, out[at + 1], fMinus);
         at += 2;
         if (v == null) {
           estimatesOut[0] += (fPlus[p] - fMinus[p]) / (2 * h);

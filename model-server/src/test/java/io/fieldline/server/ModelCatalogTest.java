@@ -182,14 +182,20 @@ class ModelCatalogTest {
     }
   }
 
-  @Test
-  void shouldDescribeAVersionFromItsModelJsonWithoutLoadingItInTheCaller() throws Exception {
+  /** Version m/1 with a real model.json (PFGM++ 1x3x3, the given classes or none) for describe to read; its physics. */
+  private Physics describedVersion(List<String> classes) throws Exception {
     version("m", "1", "ok");
     Path v1 = models.resolve("m/1");
     Physics physics = io.fieldline.core.PfgmppPhysics.edmDefaults(9, 128);
     new ModelBundle(ModelBundle.FORMAT, "m", "1", "pfgmpp", new ImageShape(1, 3, 3), ModelBundle.physicsToJson(physics),
-        null, null, "0", null, List.of("cat", "dog")).write(v1);
+        null, null, "0", null, classes).write(v1);
     Files.writeString(v1.resolve(ModelBundle.WEIGHTS), "not read by describe");
+    return physics;
+  }
+
+  @Test
+  void shouldDescribeAVersionFromItsModelJsonWithoutLoadingItInTheCaller() throws Exception {
+    Physics physics = describedVersion(List.of("cat", "dog"));
     try (ModelCatalog catalog = catalog()) {
       ModelCatalog.Entry entry = catalog.resolve("m", null).orElseThrow();
       ModelCatalog.Description d = catalog.describe(entry);
@@ -207,12 +213,7 @@ class ModelCatalogTest {
 
   @Test
   void shouldAnswerResolveAndDescribeWhileAVersionIsLoadingOnAnotherThread() throws Exception {
-    version("m", "1", "ok");
-    Path v1 = models.resolve("m/1");
-    Physics physics = io.fieldline.core.PfgmppPhysics.edmDefaults(9, 128);
-    new ModelBundle(ModelBundle.FORMAT, "m", "1", "pfgmpp", new ImageShape(1, 3, 3), ModelBundle.physicsToJson(physics),
-        null, null, "0", null).write(v1);
-    Files.writeString(v1.resolve(ModelBundle.WEIGHTS), "not read by describe");
+    Physics physics = describedVersion(null);
     java.util.concurrent.CountDownLatch loading = new java.util.concurrent.CountDownLatch(1);
     java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
     java.util.concurrent.ExecutorService thread = java.util.concurrent.Executors.newSingleThreadExecutor();

@@ -111,7 +111,8 @@ public final class DeviceEngines implements AutoCloseable {
 
   /**
    * Whether a model version's engines are ready, starting their creation on the loader thread if nobody has. Never
-   * loads in the caller. {@link State#FAILED} is answered once per failed load; the next call starts a new one.
+   * loads in the caller. A failed load is answered {@link State#FAILED} to every caller for {@link #RETRY_AFTER}; the
+   * first call after that starts a new one.
    */
   public Readiness ensure(ModelCatalog.Entry entry) {
     CompletableFuture<EnginePool> pool = pools.computeIfAbsent(entry, e -> {
