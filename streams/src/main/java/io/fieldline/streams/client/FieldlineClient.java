@@ -24,6 +24,7 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
@@ -170,18 +171,7 @@ public final class FieldlineClient implements AutoCloseable {
    */
   public Outcome submitAndFollow(GenerationRequest request, Duration timeout, BooleanSupplier keepGoing,
       ImageSink sink) {
-    try (Followers f = new Followers("latest")) {
-      long joinBy = System.nanoTime() + timeout.toNanos();
-      while (f.images.assignment().isEmpty() || f.statuses.assignment().isEmpty()) {
-        if (System.nanoTime() > joinBy || !keepGoing.getAsBoolean()) {
-          throw new IllegalStateException("could not join the images and status topics (" + topics.images() + ", "
-              + topics.status() + ") within " + timeout + ": is the broker reachable and do the topics exist?");
-        }
-        f.images.poll(Duration.ofMillis(100));
-        f.statuses.poll(Duration.ofMillis(100));
-      }
-      f.images.assignment().forEach(f.images::position); // fix "latest" before sending
-      f.statuses.assignment().forEach(f.statuses::position);
+    try (Followers f = new Followers(true, timeout, keepGoing)) { // at the end of both topics before sending
       submit(request);
       return f.follow(request.getRequestId(), timeout, keepGoing, sink);
     }
@@ -194,7 +184,7 @@ public final class FieldlineClient implements AutoCloseable {
 
   /** Like {@link #follow(String, Duration, ImageSink)}, stopping early when {@code keepGoing} turns false. */
   public Outcome follow(String requestId, Duration timeout, BooleanSupplier keepGoing, ImageSink sink) {
-    try (Followers f = new Followers("earliest")) {
+    try (Followers f = new Followers(false, timeout, keepGoing)) {
       return f.follow(requestId, timeout, keepGoing, sink);
     }
   }
@@ -215,25 +205,13 @@ public final class FieldlineClient implements AutoCloseable {
     private final KafkaConsumer<String, GeneratedImage> images;
 
     private ImageReader(Duration timeout) {
-      Map<String, Object> config = new HashMap<>(kafka);
-      config.put(ConsumerConfig.GROUP_ID_CONFIG, "fieldline-client-" + UUID.randomUUID());
-      config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest");
-      config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-      images = new KafkaConsumer<>(config, new StringDeserializer(),
-          new AvroSerde<>(registry, GeneratedImage.class, false).deserializer());
-      images.subscribe(List.of(topics.images()));
-      long joinBy = System.nanoTime() + timeout.toNanos();
-      while (images.assignment().isEmpty()) {
-        if (System.nanoTime() > joinBy) {
-          images.close();
-          throw new IllegalStateException("could not join the images topic " + topics.images() + " within "
-              + timeout + ": is the broker reachable and does the topic exist?");
-        }
-        images.poll(Duration.ofMillis(100));
+      images = reader(GeneratedImage.class);
+      try {
+        join(images, topics.images(), true, System.nanoTime() + timeout.toNanos(), () -> true);
+      } catch (RuntimeException e) {
+        images.close();
+        throw e;
       }
-      // An assignment alone does not fix where "latest" is: resolve each partition's position now, before anything
-      // is sent, so nothing written after this returns can be skipped.
-      images.assignment().forEach(images::position);
     }
 
     /**
@@ -271,22 +249,66 @@ public final class FieldlineClient implements AutoCloseable {
     }
   }
 
-  /** An image consumer and a status consumer of one follow, in a group of their own. */
+  /**
+   * A read_committed consumer outside any consumer group, committing nothing. Why no group: a group member that loses
+   * its membership (the broker restarts and the member outlives its session) is handed its partitions again at the
+   * group's committed offsets and reads what it already read a second time. A reader that follows one request keeps
+   * its positions in memory and has nothing to share, so it assigns itself the partitions.
+   */
+  private <T extends org.apache.avro.specific.SpecificRecord> KafkaConsumer<String, T> reader(Class<T> type) {
+    Map<String, Object> config = new HashMap<>(kafka);
+    config.remove(ConsumerConfig.GROUP_ID_CONFIG);
+    config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    return new KafkaConsumer<>(config, new StringDeserializer(), new AvroSerde<>(registry, type, false).deserializer());
+  }
+
+  /**
+   * Assigns {@code consumer} every partition of {@code topic} and fixes its position now, at the end (the last stable
+   * offset: nothing written after this returns is skipped) or at the start of each partition.
+   *
+   * @throws IllegalStateException if the topic has no partitions by {@code joinBy} (absent, or the broker unreachable)
+   */
+  private static void join(KafkaConsumer<?, ?> consumer, String topic, boolean atEnd, long joinBy,
+      BooleanSupplier keepGoing) {
+    List<TopicPartition> partitions = List.of();
+    while (partitions.isEmpty()) {
+      try {
+        partitions = consumer.partitionsFor(topic, Duration.ofSeconds(1)).stream()
+            .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+      } catch (org.apache.kafka.common.errors.TimeoutException e) {
+        partitions = List.of(); // the broker is not answering yet: ask again until joinBy
+      }
+      if (partitions.isEmpty() && (System.nanoTime() > joinBy || !keepGoing.getAsBoolean())) {
+        throw new IllegalStateException("could not join the topic " + topic
+            + " in time: is the broker reachable and does the topic exist?");
+      }
+    }
+    consumer.assign(partitions);
+    if (atEnd) {
+      consumer.seekToEnd(partitions);
+    } else {
+      consumer.seekToBeginning(partitions);
+    }
+    partitions.forEach(consumer::position); // a seek is lazy: resolve it before anything is sent
+  }
+
+  /** An image consumer and a status consumer of one follow. */
   private final class Followers implements AutoCloseable {
     final KafkaConsumer<String, GeneratedImage> images;
     final KafkaConsumer<String, GenerationStatus> statuses;
 
-    Followers(String offsetReset) {
-      Map<String, Object> config = new HashMap<>(kafka);
-      config.put(ConsumerConfig.GROUP_ID_CONFIG, "fieldline-client-" + UUID.randomUUID());
-      config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, offsetReset);
-      config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-      images = new KafkaConsumer<>(config, new StringDeserializer(),
-          new AvroSerde<>(registry, GeneratedImage.class, false).deserializer());
-      statuses = new KafkaConsumer<>(config, new StringDeserializer(),
-          new AvroSerde<>(registry, GenerationStatus.class, false).deserializer());
-      images.subscribe(List.of(topics.images()));
-      statuses.subscribe(List.of(topics.status()));
+    Followers(boolean atEnd, Duration timeout, BooleanSupplier keepGoing) {
+      images = reader(GeneratedImage.class);
+      statuses = reader(GenerationStatus.class);
+      try {
+        long joinBy = System.nanoTime() + timeout.toNanos();
+        join(images, topics.images(), atEnd, joinBy, keepGoing);
+        join(statuses, topics.status(), atEnd, joinBy, keepGoing);
+      } catch (RuntimeException e) {
+        close();
+        throw e;
+      }
     }
 
     Outcome follow(String id, Duration timeout, BooleanSupplier keepGoing, ImageSink sink) {
