@@ -64,6 +64,13 @@ class BrokerRestartIT {
                   restarted[0] = true;
                 }
               });
+          // What the topic holds, not what one reader happened to see: a second reader of the whole topic, started
+          // after the restart, sees each image once too.
+          Map<Integer, Integer> again = new HashMap<>();
+          fieldline.follow("across", Duration.ofMinutes(1), (image, png) -> again.merge(image.getIndex(), 1,
+              Integer::sum));
+          assertEquals(COUNT, again.size(), "a second reader sees every image");
+          again.forEach((index, times) -> assertEquals(1, times, "image " + index + " once in the topic"));
         }
         assertTrue(serve.isAlive(), "serve died: " + serve.log());
         assertTrue(restarted[0], "the broker was restarted mid-request");
