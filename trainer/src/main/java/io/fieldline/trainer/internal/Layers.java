@@ -33,6 +33,38 @@ final class Layers {
     return block.forward(ps, new NDList(x), training).singletonOrThrow();
   }
 
+  /** Output channels below which {@link #convFewOutputs} pads the convolution. */
+  static final int MIN_CONV_OUTPUTS = 16;
+
+  /**
+   * A "same" convolution with stride 1 and fewer than 16 output channels (the network's last ones: one per image
+   * channel, and PFGM's z), computed as one with 16 outputs, the extra filters zero, and cut back to its own.
+   *
+   * <p>Why: on some CPUs (seen on an AMD EPYC with avx512_vp2intersect, PyTorch 2.7.1's oneDNN), the input gradient
+   * of a convolution with 1 or 2 output channels came out wrong: against an exact float64 computation it was off by
+   * its whole size single-threaded and in some shapes with two threads. With 16 and more outputs it was right to
+   * 1e-6. Every gradient upstream of the last convolution passes through that input gradient, so training stalled
+   * there. The padded filters are zeros made per call, not parameters: the parameter shapes, checkpoints and the
+   * exported graph stay as they are, and the output is the same convolution (the extra channels are computed and
+   * dropped).
+   */
+  static NDArray convFewOutputs(Conv2d conv, ParameterStore ps, NDArray x, boolean training) {
+    NDArray w = ps.getValue(conv.getParameters().get("weight"), x.getDevice(), training);
+    NDArray b = ps.getValue(conv.getParameters().get("bias"), x.getDevice(), training);
+    Shape ws = w.getShape();
+    long outputs = ws.get(0);
+    if (outputs >= MIN_CONV_OUTPUTS) {
+      return forward(conv, ps, x, training);
+    }
+    long extra = MIN_CONV_OUTPUTS - outputs;
+    NDArray padded = w.concat(x.getManager().zeros(new Shape(extra, ws.get(1), ws.get(2), ws.get(3))), 0);
+    NDArray paddedBias = b.concat(x.getManager().zeros(new Shape(extra)), 0);
+    long k = ws.get(2);
+    NDArray y = Conv2d.conv2d(x, padded, paddedBias, new Shape(1, 1), new Shape(k / 2, k / 2), new Shape(1, 1), 1)
+        .singletonOrThrow();
+    return y.get(new ai.djl.ndarray.index.NDIndex(":, 0:" + outputs));
+  }
+
   /**
    * SiLU = x sigmoid(x), with no number operand: DJL turns a number into a scalar tensor over a Java buffer that it
    * frees right after the forward op, while autograd keeps using it for backward; a GC in between corrupts the
