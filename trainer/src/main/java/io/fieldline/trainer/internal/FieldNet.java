@@ -159,9 +159,9 @@ public final class FieldNet extends AbstractBlock {
       }
     });
     h = Layers.silu(Layers.forward(normOut, ps, h, training));
-    NDArray f = Layers.convFewOutputs(convOut, ps, h, training).reshape(batch, -1);
+    NDArray f = Layers.forward(convOut, ps, h, training).reshape(batch, -1);
     if (config.pfgm()) {
-      NDArray vz = Layers.convFewOutputs(convOutZ, ps, h, training).reshape(batch, -1).mean(new int[] {1}, true);
+      NDArray vz = Layers.forward(convOutZ, ps, h, training).reshape(batch, -1).mean(new int[] {1}, true);
       return new NDList(f.concat(vz, 1));
     }
     // EDM: D = c_skip x + c_out F

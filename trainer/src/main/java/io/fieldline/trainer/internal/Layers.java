@@ -29,38 +29,41 @@ final class Layers {
     return Linear.builder().setUnits(units).build();
   }
 
+  /** A block's forward pass on one input; convolutions go through {@link #conv(Conv2d, ParameterStore, NDArray, boolean)}. */
   static NDArray forward(Block block, ParameterStore ps, NDArray x, boolean training) {
+    if (block instanceof Conv2d conv) {
+      return conv(conv, ps, x, training);
+    }
     return block.forward(ps, new NDList(x), training).singletonOrThrow();
   }
 
-  /** Output channels below which {@link #convFewOutputs} pads the convolution. */
-  static final int MIN_CONV_OUTPUTS = 16;
+  /** Output channels are padded up to a multiple of this in {@link #conv(Conv2d, ParameterStore, NDArray, boolean)}. */
+  static final int CONV_OUTPUT_BLOCK = 16;
 
   /**
-   * A "same" convolution with stride 1 and fewer than 16 output channels (the network's last ones: one per image
-   * channel, and PFGM's z), computed as one with 16 outputs, the extra filters zero, and cut back to its own.
+   * A convolution whose output channels are not a multiple of 16, computed as one with the next multiple (the extra
+   * filters zero) and cut back to its own outputs; others run as they are.
    *
    * <p>Why: on some CPUs (seen on an AMD EPYC with avx512_vp2intersect, PyTorch 2.7.1's oneDNN), the input gradient
-   * of a convolution with 1 or 2 output channels came out wrong: against an exact float64 computation it was off by
-   * its whole size single-threaded and in some shapes with two threads. With 16 and more outputs it was right to
-   * 1e-6. Every gradient upstream of the last convolution passes through that input gradient, so training stalled
-   * there. The padded filters are zeros made per call, not parameters: the parameter shapes, checkpoints and the
-   * exported graph stay as they are, and the output is the same convolution (the extra channels are computed and
-   * dropped).
+   * of a convolution with 1, 2, 4, 8 or 24 output channels came out wrong against an exact float64 computation: off by
+   * its whole size, or NaN, differently with the thread count and what memory held. With 16, 32 or 48 it was right to
+   * 1e-6. Every gradient upstream of such a convolution passes through that input gradient: the network's last
+   * convolution has one output per image channel, so training there stalled. The padded filters are zeros made per
+   * call, not parameters: parameter shapes, checkpoints and the exported graph stay as they are, and the output is the
+   * same convolution (the extra channels are computed and dropped).
    */
-  static NDArray convFewOutputs(Conv2d conv, ParameterStore ps, NDArray x, boolean training) {
+  static NDArray conv(Conv2d conv, ParameterStore ps, NDArray x, boolean training) {
     NDArray w = ps.getValue(conv.getParameters().get("weight"), x.getDevice(), training);
     NDArray b = ps.getValue(conv.getParameters().get("bias"), x.getDevice(), training);
     Shape ws = w.getShape();
     long outputs = ws.get(0);
-    if (outputs >= MIN_CONV_OUTPUTS) {
-      return forward(conv, ps, x, training);
+    long extra = (CONV_OUTPUT_BLOCK - outputs % CONV_OUTPUT_BLOCK) % CONV_OUTPUT_BLOCK;
+    if (extra == 0) {
+      return conv.forward(ps, new NDList(x), training).singletonOrThrow();
     }
-    long extra = MIN_CONV_OUTPUTS - outputs;
     NDArray padded = w.concat(x.getManager().zeros(new Shape(extra, ws.get(1), ws.get(2), ws.get(3))), 0);
     NDArray paddedBias = b.concat(x.getManager().zeros(new Shape(extra)), 0);
-    long k = ws.get(2);
-    NDArray y = Conv2d.conv2d(x, padded, paddedBias, new Shape(1, 1), new Shape(k / 2, k / 2), new Shape(1, 1), 1)
+    NDArray y = Conv2d.conv2d(x, padded, paddedBias, conv.getStride(), conv.getPadding(), conv.getDilation(), 1)
         .singletonOrThrow();
     return y.get(new ai.djl.ndarray.index.NDIndex(":, 0:" + outputs));
   }
