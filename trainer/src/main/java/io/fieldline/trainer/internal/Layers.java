@@ -53,14 +53,14 @@ final class Layers {
    * same convolution (the extra channels are computed and dropped).
    */
   static NDArray conv(Conv2d conv, ParameterStore ps, NDArray x, boolean training) {
-    NDArray w = ps.getValue(conv.getParameters().get("weight"), x.getDevice(), training);
-    NDArray b = ps.getValue(conv.getParameters().get("bias"), x.getDevice(), training);
-    Shape ws = w.getShape();
-    long outputs = ws.get(0);
-    long extra = (CONV_OUTPUT_BLOCK - outputs % CONV_OUTPUT_BLOCK) % CONV_OUTPUT_BLOCK;
+    int outputs = conv.getFilters();
+    int extra = (CONV_OUTPUT_BLOCK - outputs % CONV_OUTPUT_BLOCK) % CONV_OUTPUT_BLOCK;
     if (extra == 0) {
       return conv.forward(ps, new NDList(x), training).singletonOrThrow();
     }
+    NDArray w = ps.getValue(conv.getParameters().get("weight"), x.getDevice(), training);
+    NDArray b = ps.getValue(conv.getParameters().get("bias"), x.getDevice(), training);
+    Shape ws = w.getShape();
     NDArray padded = w.concat(x.getManager().zeros(new Shape(extra, ws.get(1), ws.get(2), ws.get(3))), 0);
     NDArray paddedBias = b.concat(x.getManager().zeros(new Shape(extra)), 0);
     NDArray y = Conv2d.conv2d(x, padded, paddedBias, conv.getStride(), conv.getPadding(), conv.getDilation(), 1)
