@@ -123,16 +123,20 @@ public final class Flows {
    * (PFGM++) with RK45 at the given tolerance. The inverse of {@link #decode} with RK45, up to the tolerance.
    */
   public static Result encode(FieldModel model, double[] x, double rtol, double atol) {
-    return run(model, forward(model, x, rtol, atol));
+    return run(model, flow(model, x, true, rtol, atol));
   }
 
-  /** The forward integration of x from z_min to z_max (PFGM) or sigma_min to sigma_max (PFGM++). */
-  private static Integrator forward(FieldModel model, double[] x, double rtol, double atol) {
+  /**
+   * RK45 between the two ends of the model's ODE, with no final denoising step: up from z_min to z_max (PFGM) or
+   * sigma_min to sigma_max (PFGM++), or down the other way.
+   */
+  private static Integrator flow(FieldModel model, double[] x, boolean up, double rtol, double atol) {
     checkLength(model, x);
     Physics physics = model.physics();
-    double from = physics instanceof PfgmPhysics p ? p.zMin() : ((PfgmppPhysics) physics).sigmaMin();
-    double to = physics instanceof PfgmPhysics p ? p.zMax() : ((PfgmppPhysics) physics).sigmaMax();
-    return new DormandPrinceIntegrator(Integrators.dynamics(physics), x, from, to, rtol, atol, false);
+    double low = physics instanceof PfgmPhysics p ? p.zMin() : ((PfgmppPhysics) physics).sigmaMin();
+    double high = physics instanceof PfgmPhysics p ? p.zMax() : ((PfgmppPhysics) physics).sigmaMax();
+    return new DormandPrinceIntegrator(Integrators.dynamics(physics), x, up ? low : high, up ? high : low, rtol, atol,
+        false);
   }
 
   /**
@@ -144,7 +148,7 @@ public final class Flows {
       IntConsumer progress) {
     List<Integrator> integrators = new ArrayList<>();
     for (double[] x : images) {
-      integrators.add(forward(model, x, rtol, atol));
+      integrators.add(flow(model, x, true, rtol, atol));
     }
     return runAll(model, integrators, maxBatch, progress);
   }
@@ -156,6 +160,22 @@ public final class Flows {
     for (double[] x0 : latents) {
       checkLength(model, x0);
       integrators.add(Integrators.backward(model.physics(), settings, x0));
+    }
+    return runAll(model, integrators, maxBatch, progress);
+  }
+
+  /**
+   * The exact inverse of {@link #encodeAll}: each latent carried down the backward ODE to z_min or sigma_min by RK45,
+   * with no final denoising step. Its end states are distributed with exactly the density that {@link Likelihood}
+   * reports, which {@link #decodeAll} with RK45 on PFGM++ is not: that sampler ends with one more step, x -> D(x,
+   * sigma_min), through the network's denoiser (the same map for an ideal denoiser only up to
+   * sigma_min^2 / (sigma_min^2 + sd^2) of x's distance to the data). Use this to check a likelihood against samples.
+   */
+  public static List<Result> flowBackAll(FieldModel model, double[][] latents, double rtol, double atol,
+      int maxBatch, IntConsumer progress) {
+    List<Integrator> integrators = new ArrayList<>();
+    for (double[] x0 : latents) {
+      integrators.add(flow(model, x0, false, rtol, atol));
     }
     return runAll(model, integrators, maxBatch, progress);
   }
