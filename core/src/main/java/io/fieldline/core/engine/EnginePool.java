@@ -48,6 +48,15 @@ public final class EnginePool implements AutoCloseable {
     return best.submit(task);
   }
 
+  /** Samples waiting or running on all engines together ({@link GenerationEngine#load()}); 0 when idle. */
+  public int load() {
+    int load = 0;
+    for (GenerationEngine e : engines) {
+      load += e.load();
+    }
+    return load;
+  }
+
   /** Starts every engine's thread. */
   public void start() {
     engines.forEach(GenerationEngine::start);

@@ -202,6 +202,20 @@ public final class DeviceEngines implements AutoCloseable {
     return enginePool;
   }
 
+  /**
+   * Whether no engine of this device has a sample waiting or running, over every model version loaded. A hint for
+   * commit timing only: another thread may submit the next moment.
+   */
+  public boolean idle() {
+    for (CompletableFuture<EnginePool> pool : pools.values()) {
+      EnginePool ready = pool.isDone() && !pool.isCompletedExceptionally() ? pool.join() : null;
+      if (ready != null && ready.load() > 0) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   /** The device's name, e.g. {@code cpu} or {@code gpu:0}. */
   public String device() {
     return device;

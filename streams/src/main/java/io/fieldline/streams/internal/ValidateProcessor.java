@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.InstantSource;
 import java.util.Optional;
+import java.util.function.BooleanSupplier;
 import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.serialization.Deserializer;
@@ -43,11 +44,16 @@ public final class ValidateProcessor implements Processor<byte[], byte[], String
   private final QuotaLedger ledger;
   private final PipelineLimits limits;
   private final RegistryOutage outage;
+  private final BooleanSupplier enginesIdle;
+  private final EarlyCommit earlyCommit = new EarlyCommit();
   private ProcessorContext<String, Object> context;
 
+  /** @param enginesIdle whether this instance's engines have nothing to do (then an admitted request commits at once) */
   public ValidateProcessor(Topics topics, Deserializer<GenerationRequest> requests, RequestValidator validator,
-      InstantSource clock, Runnable onReject, QuotaLedger ledger, PipelineLimits limits, RegistryOutage outage) {
+      InstantSource clock, Runnable onReject, QuotaLedger ledger, PipelineLimits limits, RegistryOutage outage,
+      BooleanSupplier enginesIdle) {
     this.outage = outage;
+    this.enginesIdle = enginesIdle;
     this.topics = topics;
     this.requests = requests;
     this.validator = validator;
@@ -102,6 +108,11 @@ public final class ValidateProcessor implements Processor<byte[], byte[], String
           .setAcceptedAtEpochMs(now.toEpochMilli()).setLabels(request.getLabels())
           .setClassIndex(verdict.classes().labelOf(i)).build();
       context.forward(new Record<>(id + "/" + i, (Object) task, now.toEpochMilli()), TO_SAMPLES);
+    }
+    if (enginesIdle.getAsBoolean()) {
+      // The generator reads the samples only once this transaction commits. Idle engines would wait out the commit
+      // interval for them, so commit now; busy engines have queued work to do meanwhile, and the interval batches.
+      earlyCommit.request(context, now);
     }
   }
 
