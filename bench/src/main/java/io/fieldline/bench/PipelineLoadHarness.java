@@ -40,6 +40,7 @@ import org.apache.kafka.streams.StreamsConfig;
  */
 public final class PipelineLoadHarness {
   private static final String MODEL = "bench-model";
+  private static final String KAFKA_PREFIX = "fieldline.bench.kafka.";
   /** The exact field with one Euler step: images at ~1 ms, so thousands of them drive every Kafka path hot quickly. */
   private static final String CHEAP_MODEL = "bench-warm-up";
   private static final int JIT_WARM_UP_IMAGES = Integer.getInteger("fieldline.bench.warmUpImages", 4000);
@@ -81,6 +82,9 @@ public final class PipelineLoadHarness {
         if (System.getProperty("fieldline.bench.commitMs") != null) { // else the pipeline's default
           props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, System.getProperty("fieldline.bench.commitMs"));
         }
+        // -Dfieldline.bench.kafka.NAME=VALUE passes any Kafka Streams or client setting NAME to the pipeline.
+        System.getProperties().stringPropertyNames().stream().filter(k -> k.startsWith(KAFKA_PREFIX))
+            .forEach(k -> props.put(k.substring(KAFKA_PREFIX.length()), System.getProperty(k)));
         KafkaStreams streams = pipeline.start(props);
         try (FieldlineClient fieldline = FieldlineClient.builder().setBootstrapServers(kafka.bootstrapServers())
             .setRegistry(client).optTopics(topics).build();
@@ -128,28 +132,43 @@ public final class PipelineLoadHarness {
             receive(images, Map.of(big, n), new HashMap<>(), firstAt);
             double oneBig = n / ((System.nanoTime() - t0) / 1e9);
             cpuRows.add(cpu.stop().row("pipeline, one " + n + "-image request" + tag, n));
-            System.err.println("busiest threads, one large request" + tag + ": " + cpu.topThreads(12));
+            System.err.println("busiest threads, one large request" + tag + ": " + cpu.topThreads(16));
             System.err.println("forward passes, one large request" + tag + ": " + passes.since(metrics));
             rows.add(String.format(Locale.ROOT, "| pipeline, one %d-image request%s (first image after %.0f ms) | "
                 + "%.2f images/s | %.2f |", n, tag, (firstAt.get(big) - t0) / 1e6, oneBig, oneBig / bare));
 
-            t0 = System.nanoTime();
-            cpu = new CpuMeter();
-            passes = Passes.of(metrics);
-            Map<String, Integer> many = new HashMap<>();
-            for (int i = 0; i < n; i++) {
-              String id = "small-" + round + "-" + i;
-              send(fieldline, id, 1, 1000 + i, 0);
-              many.put(id, 1);
+            // Many one-image requests, sent one by one (each send waits for the broker's acknowledgement, as
+            // independent clients would) and then as one batch (submitAll, as a bulk feed would).
+            for (boolean batched : new boolean[] {false, true}) {
+              String how = batched ? " (sent as a batch)" : " (sent one by one)";
+              t0 = System.nanoTime();
+              cpu = new CpuMeter();
+              passes = Passes.of(metrics);
+              Map<String, Integer> many = new HashMap<>();
+              List<GenerationRequest> batch = new ArrayList<>();
+              for (int i = 0; i < n; i++) {
+                String id = "small-" + round + (batched ? "-b-" : "-s-") + i;
+                if (batched) {
+                  batch.add(request(id, 1, 1000 + i, 0, MODEL, null));
+                } else {
+                  send(fieldline, id, 1, 1000 + i, 0);
+                }
+                many.put(id, 1);
+              }
+              if (batched) {
+                fieldline.submitAll(batch);
+              }
+              double sentIn = (System.nanoTime() - t0) / 1e9; // the client's own pace, on the same cores
+              receive(images, many, new HashMap<>());
+              double manySmall = n / ((System.nanoTime() - t0) / 1e9);
+              System.err.println("busiest threads, one-image requests" + how + tag + ": " + cpu.topThreads(16));
+              System.err.println("forward passes, one-image requests" + how + tag + ": " + passes.since(metrics));
+              cpuRows.add(cpu.stop().row("pipeline, " + n + " one-image requests" + how + tag, n));
+              rows.add(String.format(Locale.ROOT, "| pipeline, %d one-image requests%s%s (all sent after %.0f ms) | "
+                  + "%.2f images/s | %.2f |", n, how, tag, sentIn * 1e3, manySmall, manySmall / bare));
+              rows.add(String.format(Locale.ROOT, "| (%d one-image requests%s) / (one %d-image request)%s | | %.2f |",
+                  n, how, n, tag, manySmall / oneBig));
             }
-            receive(images, many, new HashMap<>());
-            double manySmall = n / ((System.nanoTime() - t0) / 1e9);
-            System.err.println("forward passes, one-image requests" + tag + ": " + passes.since(metrics));
-            cpuRows.add(cpu.stop().row("pipeline, " + n + " one-image requests" + tag, n));
-            rows.add(String.format(Locale.ROOT, "| pipeline, %d one-image requests%s | %.2f images/s | %.2f |", n,
-                tag, manySmall, manySmall / bare));
-            rows.add(String.format(Locale.ROOT, "| (%d one-image requests) / (one %d-image request)%s | | %.2f |", n,
-                n, tag, manySmall / oneBig));
           }
 
           // Latency of small urgent requests during a bulk load.
@@ -241,8 +260,13 @@ public final class PipelineLoadHarness {
 
   private static void send(FieldlineClient fieldline, String id, int count, long seed, int priority,
       String model, SamplerSpec sampler) {
-    fieldline.submit(GenerationRequest.newBuilder().setRequestId(id).setModel(model).setCount(count).setSeed(seed)
-        .setPriority(priority).setSampler(sampler).build());
+    fieldline.submit(request(id, count, seed, priority, model, sampler));
+  }
+
+  private static GenerationRequest request(String id, int count, long seed, int priority, String model,
+      SamplerSpec sampler) {
+    return GenerationRequest.newBuilder().setRequestId(id).setModel(model).setCount(count).setSeed(seed)
+        .setPriority(priority).setSampler(sampler).build();
   }
 
   /** Reads until every request has its count of images; records when each request finished. */

@@ -46,6 +46,15 @@ public interface FieldModel extends AutoCloseable {
   }
 
   /**
+   * Rows the model evaluates in each underlying call, a call of fewer being padded to this many (an ONNX network run
+   * at a fixed batch size); 1 (the default) for a model whose cost is per row. An engine whose samples do not fill a
+   * batch runs a multiple of it where it can, so no call computes padding rows while samples wait.
+   */
+  default int rowsPerCall() {
+    return 1;
+  }
+
+  /**
    * Evaluates rows {@code 0 .. count-1} with a class label per row: {@code labels[i]} in
    * {@code 0 .. classes().size() - 1}, or {@link #NO_LABEL} for the unconditional field. The same row-independence
    * contract as {@link #evaluate(double[][], double[], double[][], int)}, which is this with every label

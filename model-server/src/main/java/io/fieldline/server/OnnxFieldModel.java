@@ -151,6 +151,7 @@ public final class OnnxFieldModel implements FieldModel {
   public static final int ROWS_PER_CALL = ModelBundle.DEFAULT_ROWS_PER_CALL;
 
   /** Rows in every ONNX Runtime call of this network (the bundle's, see {@link ModelBundle#rowsPerCall()}). */
+  @Override
   public int rowsPerCall() {
     return rowsPerCall;
   }

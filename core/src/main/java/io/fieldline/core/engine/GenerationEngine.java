@@ -242,6 +242,14 @@ public final class GenerationEngine implements AutoCloseable {
       rows += need;
       size++;
     }
+    // A pass of, say, 50 rows on a model that computes 16 per call pays for 64. Leaving the last samples (lowest
+    // priority, then newest) for a later pass keeps every call full; they join as others finish, so only the final
+    // passes of a drain are padded. No sample's result depends on which pass it is in.
+    int perCall = model.rowsPerCall();
+    while (rows > perCall && rows % perCall != 0) {
+      size--;
+      rows -= active.get(size).task.evaluationsPerPoint();
+    }
     if (size == 0) {
       return 0;
     }

@@ -45,9 +45,15 @@ class GenerationEngineTest {
     final FieldModel inner;
     final List<Integer> batchSizes = new ArrayList<>();
     boolean failNext;
+    int perCall = 1;
 
     RecordingModel(FieldModel inner) {
       this.inner = inner;
+    }
+
+    @Override
+    public int rowsPerCall() {
+      return perCall;
     }
 
     @Override
@@ -153,6 +159,26 @@ class GenerationEngineTest {
     // Exact NFE accounting: every row evaluated belongs to exactly one sample-step.
     long nfe = handles.stream().mapToLong(h -> h.result().getNow(null).nfe()).sum();
     assertEquals(nfe, model.batchSizes.stream().mapToLong(Integer::longValue).sum());
+  }
+
+  @Test
+  void shouldRunWholeCallsWhileItsSamplesDoNotFillABatch() {
+    RecordingModel model = new RecordingModel(field(PFGM));
+    model.perCall = 4;
+    GenerationEngine engine = engine(model, 16);
+    List<SampleHandle> handles = new ArrayList<>();
+    for (int i = 0; i < 11; i++) { // 11 samples of 3 to 9 steps: passes of 11, 10, ... rows unless aligned
+      handles.add(engine.submit(SampleTask.of("r", i, 3, SamplerSettings.fixed(Solver.EULER, 3 + i % 7))));
+    }
+    drain(engine);
+    assertTrue(model.batchSizes.stream().allMatch(s -> s % 4 == 0 || s < 4), "passes " + model.batchSizes);
+    for (SampleHandle h : handles) {
+      SampleResult r = h.result().getNow(null);
+      assertEquals(SampleStatus.COMPLETED, r.status());
+      assertEquals(3 + h.task().index() % 7, r.nfe());
+      Flows.Result alone = Flows.sample(field(PFGM), h.task().settings(), 3, h.task().index(), FieldModel.NO_LABEL);
+      assertArrayEquals(alone.x(), r.x(), "a sample held back a pass is still the same image");
+    }
   }
 
   @Test
