@@ -148,10 +148,11 @@ public final class PipelineLoadHarness {
               List<GenerationRequest> batch = new ArrayList<>();
               for (int i = 0; i < n; i++) {
                 String id = "small-" + round + (batched ? "-b-" : "-s-") + i;
+                GenerationRequest r = request(id, 1, 1000 + i, 0, MODEL, null);
                 if (batched) {
-                  batch.add(request(id, 1, 1000 + i, 0, MODEL, null));
+                  batch.add(r);
                 } else {
-                  send(fieldline, id, 1, 1000 + i, 0);
+                  fieldline.submit(r);
                 }
                 many.put(id, 1);
               }

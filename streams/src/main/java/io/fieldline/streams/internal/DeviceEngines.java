@@ -150,7 +150,7 @@ public final class DeviceEngines implements AutoCloseable {
    */
   public SampleHandle submit(ModelCatalog.Entry entry, SampleTask task) {
     CompletableFuture<EnginePool> pool = pools.get(entry);
-    EnginePool ready = pool == null || pool.isCompletedExceptionally() ? null : pool.getNow(null);
+    EnginePool ready = pool == null ? null : readyOrNull(pool);
     if (ready == null) {
       throw new IllegalStateException(entry.name() + "@" + entry.version() + " has no engines ready on " + device);
     }
@@ -208,12 +208,17 @@ public final class DeviceEngines implements AutoCloseable {
    */
   public boolean idle() {
     for (CompletableFuture<EnginePool> pool : pools.values()) {
-      EnginePool ready = pool.isDone() && !pool.isCompletedExceptionally() ? pool.join() : null;
+      EnginePool ready = readyOrNull(pool);
       if (ready != null && ready.load() > 0) {
         return false;
       }
     }
     return true;
+  }
+
+  /** A pool whose creation has finished well, else null (still loading, or failed). */
+  private static EnginePool readyOrNull(CompletableFuture<EnginePool> pool) {
+    return pool.isDone() && !pool.isCompletedExceptionally() ? pool.join() : null;
   }
 
   /** The device's name, e.g. {@code cpu} or {@code gpu:0}. */
@@ -228,7 +233,7 @@ public final class DeviceEngines implements AutoCloseable {
     while (busy) {
       busy = false;
       for (CompletableFuture<EnginePool> pool : List.copyOf(pools.values())) {
-        EnginePool ready = pool.isDone() && !pool.isCompletedExceptionally() ? pool.join() : null;
+        EnginePool ready = readyOrNull(pool);
         busy |= ready != null && ready.runOnce() > 0;
       }
     }
